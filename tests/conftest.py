@@ -1,0 +1,46 @@
+"""Shared fixtures: small Indonesian data, hash-embedder indexes, the real model's cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+MINI = DATA / "mini"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Point the model cache at one folder per test session (or INOVASI_TEST_CACHE to reuse one across runs)."""
+    cache = os.environ.get("INOVASI_TEST_CACHE") or str(tmp_path_factory.mktemp("inovasi-cache"))
+    os.environ["INOVASI_CACHE"] = cache
+    os.environ.pop("INOVASI_MODEL", None)
+    os.environ.pop("INOVASI_INDEX", None)
+
+
+@pytest.fixture()
+def mini_corpus(tmp_path: Path) -> Path:
+    """A writable copy of the mini corpus (10 JSONL records and one text file)."""
+    target = tmp_path / "corpus"
+    shutil.copytree(MINI, target)
+    return target
+
+
+@pytest.fixture()
+def hash_index(tmp_path: Path, mini_corpus: Path) -> Path:
+    """An index of the mini corpus built with the deterministic hashing embedder."""
+    from nlp.embed import load_embedder
+    from nlp.index import update_index
+    from nlp.ingest import iter_documents
+
+    folder = tmp_path / "index"
+    update_index(
+        folder,
+        iter_documents([mini_corpus]),
+        embedder_factory=lambda: load_embedder("hash-test.v1"),
+        embedder_name="hash-test.v1",
+    )
+    return folder

@@ -1,0 +1,198 @@
+"""The index folder: build, update, remove, search, filters, format and tamper checks (hashing embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.embed import load_embedder
+from nlp.errors import (
+    IndexDamagedError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexModelMismatchError,
+    IndexNotFoundError,
+    QueryError,
+)
+from nlp.index import Filters, Index, document_vector, search, similar, update_index
+from nlp.index.folder import write_lock
+from nlp.ingest import iter_documents
+
+HASH = "hash-test.v1"
+FROZEN = Path(__file__).parent / "data" / "frozen-index-v1"
+
+
+def _update(folder: Path, sources: list[Path], **kwargs):
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return load_embedder(HASH)
+
+    report = update_index(folder, iter_documents(sources), embedder_factory=factory, embedder_name=HASH, **kwargs)
+    return report, calls
+
+
+def test_build_counts_and_manifest(hash_index: Path):
+    manifest = json.loads((hash_index / "manifest.json").read_text())
+    assert manifest["format"] == "inovasi-index" and manifest["format_version"] == 1
+    assert manifest["counts"]["documents"] == 11
+    assert manifest["embedder"]["name"] == HASH
+    assert manifest["vectors"]["structure"] == "flat-ip"
+    assert {"region", "year", "opd"} <= set(manifest["meta_fields"])
+    for name in manifest["files"].values():
+        assert (hash_index / name).exists()
+    assert Index.open(hash_index).verify() == []
+
+
+def test_unchanged_rebuild_embeds_nothing_and_writes_nothing(hash_index: Path, mini_corpus: Path):
+    before = (hash_index / "manifest.json").read_text()
+    report, calls = _update(hash_index, [mini_corpus])
+    assert report.unchanged == 11 and report.added == report.replaced == 0
+    assert report.passages_embedded == 0
+    assert calls == [], "the model is not even loaded for an unchanged corpus"
+    assert not report.published
+    assert (hash_index / "manifest.json").read_text() == before
+
+
+def test_changed_document_is_replaced_and_pruning_removes(hash_index: Path, mini_corpus: Path):
+    records = (mini_corpus / "reports.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(records[0])
+    first["text"] += " Layanan kini juga tersedia pada hari Sabtu."
+    records[0] = json.dumps(first, ensure_ascii=False)
+    del records[-1]  # adu-01 disappears from the sources
+    (mini_corpus / "reports.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    report, _ = _update(hash_index, [mini_corpus])
+    assert (report.replaced, report.unchanged, report.removed) == (1, 9, 0)
+    assert report.passages_embedded >= 1
+    report, _ = _update(hash_index, [mini_corpus], prune=True)
+    assert report.removed == 1 and report.documents == 10
+    index = Index.open(hash_index)
+    assert index.store.get_document("adu-01") is None
+    assert "Sabtu" in index.store.get_document("adm-01").text
+    assert index.verify() == []
+
+
+def test_metadata_change_updates_without_embedding(hash_index: Path, mini_corpus: Path):
+    path = mini_corpus / "reports.jsonl"
+    path.write_text(path.read_text(encoding="utf-8").replace('"year": 2021', '"year": 2022'), encoding="utf-8")
+    report, calls = _update(hash_index, [mini_corpus])
+    assert report.metadata_updated == 1 and report.passages_embedded == 0 and calls == []
+    assert Index.open(hash_index).store.get_document("adm-01").meta["year"] == 2022
+
+
+def test_remove_by_id(hash_index: Path):
+    report = update_index(hash_index, [], embedder_factory=lambda: None, embedder_name=HASH, remove_ids=["kes-01"])
+    assert report.removed == 1
+    index = Index.open(hash_index)
+    assert index.store.get_document("kes-01") is None
+    assert index.verify() == []
+
+
+def test_lexical_search_finds_the_document_and_highlights(hash_index: Path):
+    hits = search(Index.open(hash_index), "bank sampah tabungan", mode="lexical", k=3)
+    assert hits[0].id == "lhk-01"
+    assert hits[0].highlights, "query terms are marked in the snippet"
+    word = hits[0].snippet[hits[0].highlights[0][0] : hits[0].highlights[0][1]].lower()
+    assert word in {"bank", "sampah", "tabungan"}
+
+
+def test_hybrid_search_returns_documents_not_passages(hash_index: Path):
+    embedder = load_embedder(HASH)
+    hits = search(Index.open(hash_index), "pembayaran pajak bumi dan bangunan QRIS", embedder=embedder, k=5)
+    assert hits[0].id == "pjk-01"
+    assert len({h.id for h in hits}) == len(hits) == 5
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    doc = Index.open(hash_index).store.get_document(hits[0].id)
+    assert doc.text[hits[0].snippet_start : hits[0].snippet_end].replace("\n", " ") == hits[0].snippet
+
+
+def test_filters_apply_before_ranking(hash_index: Path):
+    embedder = load_embedder(HASH)
+    index = Index.open(hash_index)
+    hits = search(index, "layanan warga", embedder=embedder, k=10, filters=Filters({"region": "kota bukit indah"}))
+    assert {h.meta["region"] for h in hits} == {"Kota Bukit Indah"}
+    assert len(hits) == 3, "every matching document comes back, not only those in an unfiltered top-k"
+    hits = search(index, "layanan warga", embedder=embedder, k=10, filters=Filters(year_from=2022, year_to=2023))
+    assert hits and all(2022 <= h.meta["year"] <= 2023 for h in hits)
+    assert len(hits) == 4
+
+
+def test_unknown_filter_field_and_empty_query(hash_index: Path):
+    index = Index.open(hash_index)
+    with pytest.raises(QueryError, match="unknown field 'kabupaten'.*region"):
+        search(index, "sampah", mode="lexical", filters=Filters({"kabupaten": "x"}))
+    with pytest.raises(QueryError, match="empty query"):
+        search(index, "   ", mode="lexical")
+
+
+def test_similar_excludes_the_document_itself(hash_index: Path):
+    index = Index.open(hash_index)
+    hits = similar(index, document_vector(index, "adm-01"), k=3, exclude_ids=["adm-01"])
+    assert len(hits) == 3 and "adm-01" not in {h.id for h in hits}
+
+
+def test_missing_index_and_newer_format(tmp_path: Path, hash_index: Path):
+    with pytest.raises(IndexNotFoundError, match="inovasi index build"):
+        Index.open(tmp_path / "nowhere")
+    manifest = json.loads((hash_index / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (hash_index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="newer"):
+        Index.open(hash_index)
+
+
+def test_other_model_is_refused(hash_index: Path, mini_corpus: Path):
+    with pytest.raises(IndexModelMismatchError, match="hash-test.v1"):
+        Index.open(hash_index, embedder_name="e5-small")
+    with pytest.raises(IndexModelMismatchError):
+        update_index(hash_index, iter_documents([mini_corpus]), embedder_factory=lambda: None, embedder_name="e5-small")
+
+
+def test_tampered_files_are_named_by_verify(hash_index: Path):
+    manifest = json.loads((hash_index / "manifest.json").read_text())
+    vectors = hash_index / manifest["files"]["vectors"]
+    data = bytearray(vectors.read_bytes())
+    data[-10] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    problems = Index.open(hash_index).verify()
+    assert any(manifest["files"]["vectors"] in p and "checksum" in p for p in problems)
+
+
+def test_missing_file_is_a_damage_error(hash_index: Path):
+    manifest = json.loads((hash_index / "manifest.json").read_text())
+    (hash_index / manifest["files"]["vectors"]).unlink()
+    with pytest.raises(IndexDamagedError, match="missing"):
+        Index.open(hash_index)
+
+
+def test_second_writer_is_locked_out(hash_index: Path, mini_corpus: Path):
+    with write_lock(hash_index), pytest.raises(IndexLockedError, match="another inovasi process"):
+        _update(hash_index, [mini_corpus])
+
+
+def test_failed_build_leaves_previous_generation_intact(hash_index: Path, mini_corpus: Path):
+    before = (hash_index / "manifest.json").read_text()
+    (mini_corpus / "baru.txt").write_text("Layanan baru\n\nSebuah layanan baru untuk warga desa.", encoding="utf-8")
+
+    def broken_factory():
+        raise RuntimeError("killed while embedding")
+
+    with pytest.raises(RuntimeError):
+        update_index(hash_index, iter_documents([mini_corpus]), embedder_factory=broken_factory, embedder_name=HASH)
+    assert (hash_index / "manifest.json").read_text() == before
+    index = Index.open(hash_index)
+    assert index.verify() == []
+    assert sorted(p.name for p in hash_index.iterdir() if not p.name.startswith(".")) == sorted(
+        ["manifest.json", *json.loads(before)["files"].values()]
+    )
+
+
+def test_frozen_index_of_format_v1_still_loads_and_searches():
+    """A tiny index written by format v1 is kept in tests/data; this version must keep reading it."""
+    index = Index.open(FROZEN)
+    assert index.verify() == []
+    hits = search(index, "ambulans desa", embedder=load_embedder(HASH), k=2)
+    assert hits[0].id == "kes-02"
