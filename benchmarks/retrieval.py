@@ -50,6 +50,7 @@ def main() -> int:
     sys.path.insert(0, str(HERE.parent))
     from nlp.embed import load_embedder
     from nlp.index import Index, search, update_index
+
     search_module = importlib.import_module("nlp.index.searcher")
     from nlp.ingest import Document, content_hash
 
@@ -57,15 +58,30 @@ def main() -> int:
     passages = [r for r in rows if r["type"] == "passage"]
     queries = [r for r in rows if r["type"] == "query"]
     docs = [
-        Document(id=p["id"], text=p["text"], title=None, source=args.dataset, meta={}, content_hash=content_hash(None, p["text"]))
+        Document(
+            id=p["id"],
+            text=p["text"],
+            title=None,
+            source=args.dataset,
+            meta={},
+            content_hash=content_hash(None, p["text"]),
+        )
         for p in passages
     ]
-    results: dict[str, object] = {"dataset": args.dataset, "model": args.model, "passages": len(passages),
-                                  "queries": len(queries)}
+    results: dict[str, object] = {
+        "dataset": args.dataset,
+        "model": args.model,
+        "passages": len(passages),
+        "queries": len(queries),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        update_index(Path(tmp) / "idx", docs, embedder_factory=lambda: load_embedder(args.model, engine="torch"),
-                     embedder_name=args.model)
+        update_index(
+            Path(tmp) / "idx",
+            docs,
+            embedder_factory=lambda: load_embedder(args.model, engine="torch"),
+            embedder_name=args.model,
+        )
         results["index_seconds"] = round(time.perf_counter() - started, 2)
         index = Index.open(Path(tmp) / "idx")
         embedder = load_embedder(args.model, engine="nano") if args.model == "e5-small" else load_embedder(args.model)
@@ -90,8 +106,11 @@ def main() -> int:
                         ranked.append(sorted(fused, key=lambda i: -fused[i]))
                     sweep[f"rrf k={rrf_k} dense_weight={w}"] = metrics(ranked, relevant)
             results["sweep"] = sweep
-        results["defaults"] = {"rrf_k": search_module.RRF_K, "dense_weight": search_module.DENSE_WEIGHT,
-                               "lexical_weight": search_module.LEXICAL_WEIGHT}
+        results["defaults"] = {
+            "rrf_k": search_module.RRF_K,
+            "dense_weight": search_module.DENSE_WEIGHT,
+            "lexical_weight": search_module.LEXICAL_WEIGHT,
+        }
     print(f"{'mode':<40} {'MRR@10':>7} {'R@1':>6} {'R@5':>6}")
     for name in ("dense", "lexical", "hybrid"):
         m = results[name]

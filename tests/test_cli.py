@@ -31,8 +31,17 @@ def built(tmp_path: Path, mini_corpus: Path) -> Path:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["index"], ["index", "build"], ["index", "add"], ["index", "remove"], ["index", "info"],
-     ["index", "verify"], ["search"], ["similar"]],
+    [
+        [],
+        ["index"],
+        ["index", "build"],
+        ["index", "add"],
+        ["index", "remove"],
+        ["index", "info"],
+        ["index", "verify"],
+        ["search"],
+        ["similar"],
+    ],
 )
 def test_every_command_has_help(command):
     result = run(*command, "--help")
@@ -98,8 +107,9 @@ def test_lexical_mode_needs_no_model(built: Path):
 def test_similar_by_id_and_by_file(built: Path, mini_corpus: Path):
     out = json.loads(run("similar", "adm-01", "--index", built, "--format", "json", "-k", "3").output)
     assert len(out) == 3 and "adm-01" not in [h["id"] for h in out]
-    out = json.loads(run("similar", "--file", mini_corpus / "perpustakaan-keliling.txt", "--index", built,
-                         "--format", "json").output)
+    out = json.loads(
+        run("similar", "--file", mini_corpus / "perpustakaan-keliling.txt", "--index", built, "--format", "json").output
+    )
     assert out[0]["id"] == "perpustakaan-keliling.txt"
 
 

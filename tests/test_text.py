@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from nlp.text import make_passages, normalise, split_sentences, stem_tokens
@@ -12,7 +14,10 @@ def _words(texts):
 
 
 def test_normalise_drops_web_noise_and_keeps_paragraphs():
-    raw = "Judul\r\n\r\n\r\nIsi  berita\u00a0ini.\u200b\nBaca juga: Bupati resmikan pasar\nEditor: Andi\n© 2024 Kabar Daerah"
+    raw = (
+        "Judul\r\n\r\n\r\nIsi  berita\u00a0ini.\u200b\nBaca juga: Bupati resmikan pasar\n"
+        "Editor: Andi\n© 2024 Kabar Daerah"
+    )
     assert normalise(raw) == "Judul\n\nIsi berita ini."
 
 
@@ -63,7 +68,7 @@ def test_passages_fit_the_budget_overlap_and_cover_the_text():
     assert len(passages) > 5
     assert all(len(p.text.split()) <= 40 for p in passages)
     assert passages[0].start == 0 and passages[-1].end == len(text)
-    for a, b in zip(passages, passages[1:]):
+    for a, b in itertools.pairwise(passages):
         assert b.start < a.end, "consecutive passages overlap"
         assert b.start > a.start, "passages move forward"
     for p in passages:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import json
-import re
 import sys
 
 TRENDS = {"customer_centricity", "sharing_economy", "industry_4_0"}
@@ -16,15 +15,37 @@ OBJECTIVES = {"pelayanan_publik", "pemberdayaan_masyarakat", "daya_saing_daerah"
 FORMS = {"tata_kelola", "pelayanan_publik", "lainnya", "none"}
 SUSTAINABILITY = {"sustained", "at_risk", "unclear"}
 POSITIVE = {
-    "regulasi", "anggaran", "sop", "kelembagaan", "kemitraan", "integrasi_sistem_nasional",
-    "kebijakan_wajib", "berjalan_bertahun", "lintas_kepala_daerah", "replikasi",
-    "minat_replikasi", "perluasan", "monev", "penghargaan", "hki",
+    "regulasi",
+    "anggaran",
+    "sop",
+    "kelembagaan",
+    "kemitraan",
+    "integrasi_sistem_nasional",
+    "kebijakan_wajib",
+    "berjalan_bertahun",
+    "lintas_kepala_daerah",
+    "replikasi",
+    "minat_replikasi",
+    "perluasan",
+    "monev",
+    "penghargaan",
+    "hki",
 }
 RISK = {
-    "berhenti", "tidak_dilanjutkan", "uji_coba", "tergantung_kepala_daerah",
-    "ketergantungan_individu", "tanpa_anggaran", "tanpa_regulasi", "tanpa_sop",
-    "sdm_terbatas", "sosialisasi_kurang", "adopsi_rendah", "kendala_teknis",
-    "kendala_pengelolaan", "penurunan_kinerja",
+    "berhenti",
+    "tidak_dilanjutkan",
+    "uji_coba",
+    "tergantung_kepala_daerah",
+    "ketergantungan_individu",
+    "tanpa_anggaran",
+    "tanpa_regulasi",
+    "tanpa_sop",
+    "sdm_terbatas",
+    "sosialisasi_kurang",
+    "adopsi_rendah",
+    "kendala_teknis",
+    "kendala_pengelolaan",
+    "penurunan_kinerja",
 }
 STYLES = {"berita", "profil_iga", "proposal", "laporan", "ringkasan", "web", "opini", "jurnal", "tabel"}
 DOC_FIELDS = {"id", "title", "text", "region", "province", "year", "opd", "style"}
@@ -80,26 +101,37 @@ def main(doc_path: str, label_path: str) -> int:
         counts["pp38_form"][lab.get("pp38_form")] += 1
         counts["sustainability"][lab.get("sustainability")] += 1
         counts["is_innovation"][str(inn)] += 1
-        if inn is False and (lab.get("trends") or lab.get("pp38_objectives")
-                             or lab.get("pp38_form") != "none"
-                             or lab.get("sustainability") != "unclear" or lab.get("signals")):
+        if inn is False and (
+            lab.get("trends")
+            or lab.get("pp38_objectives")
+            or lab.get("pp38_form") != "none"
+            or lab.get("sustainability") != "unclear"
+            or lab.get("signals")
+        ):
             problems.append(f"{where}: a non-innovation needs no trends/objectives/signals, form none, unclear")
         if inn is True and (not lab.get("pp38_objectives") or lab.get("pp38_form") == "none"):
             problems.append(f"{where}: an innovation needs at least one objective and a form other than none")
         for sig in lab.get("signals", []):
             name, pol, sent = sig.get("signal"), sig.get("polarity"), sig.get("sentence", "")
-            if pol == "positive" and name not in POSITIVE or pol == "risk" and name not in RISK \
-                    or pol not in ("positive", "risk"):
+            if (
+                (pol == "positive" and name not in POSITIVE)
+                or (pol == "risk" and name not in RISK)
+                or pol not in ("positive", "risk")
+            ):
                 problems.append(f"{where}: signal {name!r} with polarity {pol!r} is not in the scheme")
             if not sent or sent not in text:
-                problems.append(f"{where}: signal {name!r} sentence is not an exact substring of the text: {sent[:60]!r}")
+                problems.append(
+                    f"{where}: signal {name!r} sentence is not an exact substring of the text: {sent[:60]!r}"
+                )
             counts["signals"][name] += 1
     for missing_id in sorted(set(docs) - seen):
         problems.append(f"{label_path}: no labels for document {missing_id!r}")
     for p in problems:
         print(p)
-    print(f"{len(docs)} documents, words min {min(words, default=0)} median "
-          f"{sorted(words)[len(words)//2] if words else 0} max {max(words, default=0)}")
+    print(
+        f"{len(docs)} documents, words min {min(words, default=0)} median "
+        f"{sorted(words)[len(words) // 2] if words else 0} max {max(words, default=0)}"
+    )
     for key, c in counts.items():
         print(f"{key}: {dict(sorted(c.items()))}")
     return 1 if problems else 0

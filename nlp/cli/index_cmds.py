@@ -44,7 +44,9 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Record field(s) holding the text; several joined with commas, e.g. rancang_bangun,tujuan,hasil.",
         ),
         click.option("--title-field", default="title", show_default=True, help="Record field holding the title."),
-        click.option("--strict", is_flag=True, help="Stop at the first unreadable file or record instead of skipping it."),
+        click.option(
+            "--strict", is_flag=True, help="Stop at the first unreadable file or record instead of skipping it."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
     for option in reversed(options):
@@ -112,8 +114,10 @@ def _run_update(
         on_skip=report_skip,
     )
     if report.documents == 0 and not report.skipped:
-        raise click.ClickException(f"no documents found in {', '.join(map(str, sources))}; "
-                                   "give folders or files of .txt .md .pdf .docx .jsonl .csv .xlsx")
+        raise click.ClickException(
+            f"no documents found in {', '.join(map(str, sources))}; "
+            "give folders or files of .txt .md .pdf .docx .jsonl .csv .xlsx"
+        )
     state = "updated" if report.published else "unchanged, nothing written"
     click.echo(
         f"{index_dir}: {state}. {report.added} added, {report.replaced} changed, {report.unchanged} unchanged, "
@@ -122,8 +126,10 @@ def _run_update(
         f"{len(report.skipped)} skipped; {report.seconds:.1f} s"
     )
     if report.skipped:
-        warn(f"{len(report.skipped)} files or records were skipped (listed above); fix them and run again, "
-             "or use --strict to stop at the first one")
+        warn(
+            f"{len(report.skipped)} files or records were skipped (listed above); fix them and run again, "
+            "or use --strict to stop at the first one"
+        )
 
 
 @click.group("index")
@@ -137,8 +143,15 @@ def index_group() -> None:
 @model_option
 @click.option("--prune", is_flag=True, help="Remove documents that are no longer in the sources.")
 def build_command(
-    sources: tuple[Path, ...], id_field: str, text_field: str, title_field: str, strict: bool, quiet: bool,
-    index_dir: Path, model: str | None, prune: bool,
+    sources: tuple[Path, ...],
+    id_field: str,
+    text_field: str,
+    title_field: str,
+    strict: bool,
+    quiet: bool,
+    index_dir: Path,
+    model: str | None,
+    prune: bool,
 ) -> None:
     """Create or update an index from files and folders.
 
@@ -146,20 +159,41 @@ def build_command(
     .jsonl, .csv and .xlsx. Unchanged documents are never embedded again;
     changed ones are replaced. Bad files are reported and skipped.
     """
-    _run_update(index_dir, sources, model=model, fields=(id_field, text_field, title_field), strict=strict,
-                quiet=quiet, prune=prune, must_exist=False)
+    _run_update(
+        index_dir,
+        sources,
+        model=model,
+        fields=(id_field, text_field, title_field),
+        strict=strict,
+        quiet=quiet,
+        prune=prune,
+        must_exist=False,
+    )
 
 
 @index_group.command("add")
 @source_options
 @index_option
 def add_command(
-    sources: tuple[Path, ...], id_field: str, text_field: str, title_field: str, strict: bool, quiet: bool,
+    sources: tuple[Path, ...],
+    id_field: str,
+    text_field: str,
+    title_field: str,
+    strict: bool,
+    quiet: bool,
     index_dir: Path,
 ) -> None:
     """Add (or update) documents in an existing index."""
-    _run_update(index_dir, sources, model=None, fields=(id_field, text_field, title_field), strict=strict,
-                quiet=quiet, prune=False, must_exist=True)
+    _run_update(
+        index_dir,
+        sources,
+        model=None,
+        fields=(id_field, text_field, title_field),
+        strict=strict,
+        quiet=quiet,
+        prune=False,
+        must_exist=True,
+    )
 
 
 @index_group.command("remove")
@@ -176,13 +210,17 @@ def remove_command(ids: tuple[str, ...], index_dir: Path, missing_ok: bool) -> N
     index.close()
     missing = [i for i in ids if i not in found]
     if missing and not missing_ok:
-        raise QueryError(f"{index_dir}: no document with id {', '.join(map(repr, missing))}; nothing removed "
-                         "(check the ids, or pass --missing-ok to remove the others)")
+        raise QueryError(
+            f"{index_dir}: no document with id {', '.join(map(repr, missing))}; nothing removed "
+            "(check the ids, or pass --missing-ok to remove the others)"
+        )
     name = index.embedder_name
-    report = update_index(index_dir, [], embedder_factory=lambda: None, embedder_name=name,
-                          remove_ids=list(ids), must_exist=True)
-    click.echo(f"{index_dir}: removed {report.removed} documents; now {report.documents} documents, "
-               f"{report.passages} passages")
+    report = update_index(
+        index_dir, [], embedder_factory=lambda: None, embedder_name=name, remove_ids=list(ids), must_exist=True
+    )
+    click.echo(
+        f"{index_dir}: removed {report.removed} documents; now {report.documents} documents, {report.passages} passages"
+    )
 
 
 @index_group.command("info")
@@ -198,21 +236,29 @@ def info_command(index_dir: Path, as_json: bool) -> None:
         return
     vectors = info.vectors
     params = ", ".join(f"{k}={v}" for k, v in vectors.get("params", {}).items())
-    key_values([
-        ("index", info.path),
-        ("format", f"inovasi-index v{info.format_version}, generation {info.generation}"),
-        ("documents", f"{info.documents:,}"),
-        ("passages", f"{info.passages:,}"),
-        ("embedder", f"{info.embedder['name']} (dim {info.embedder['dimension']}, "
-                     f"weights {info.embedder['fingerprint'][:12]})"),
-        ("vectors", vectors["structure"] + (f" ({params})" if params else "")),
-        ("lexical", f"BM25 {info.lexical.get('method', '')} k1={info.lexical.get('k1')} b={info.lexical.get('b')}, "
-                    f"{info.lexical.get('stemmer', '')} stems"),
-        ("metadata fields", ", ".join(info.meta_fields) or "-"),
-        ("size on disk", f"{info.bytes_on_disk / 1e6:.1f} MB"),
-        ("created", info.created_at),
-        ("updated", info.updated_at),
-    ])
+    key_values(
+        [
+            ("index", info.path),
+            ("format", f"inovasi-index v{info.format_version}, generation {info.generation}"),
+            ("documents", f"{info.documents:,}"),
+            ("passages", f"{info.passages:,}"),
+            (
+                "embedder",
+                f"{info.embedder['name']} (dim {info.embedder['dimension']}, "
+                f"weights {info.embedder['fingerprint'][:12]})",
+            ),
+            ("vectors", vectors["structure"] + (f" ({params})" if params else "")),
+            (
+                "lexical",
+                f"BM25 {info.lexical.get('method', '')} k1={info.lexical.get('k1')} b={info.lexical.get('b')}, "
+                f"{info.lexical.get('stemmer', '')} stems",
+            ),
+            ("metadata fields", ", ".join(info.meta_fields) or "-"),
+            ("size on disk", f"{info.bytes_on_disk / 1e6:.1f} MB"),
+            ("created", info.created_at),
+            ("updated", info.updated_at),
+        ]
+    )
 
 
 @index_group.command("verify")
@@ -226,9 +272,14 @@ def verify_command(index_dir: Path) -> None:
     if problems:
         for problem in problems:
             click.echo(f"damaged: {problem}", err=True)
-        click.echo(f"Error: {index_dir}: {len(problems)} problem(s) found; rebuild the index with "
-                   "'inovasi index build SOURCES --index DIR' into a new folder, or restore a backup", err=True)
+        click.echo(
+            f"Error: {index_dir}: {len(problems)} problem(s) found; rebuild the index with "
+            "'inovasi index build SOURCES --index DIR' into a new folder, or restore a backup",
+            err=True,
+        )
         sys.exit(1)
     m = index.manifest
-    click.echo(f"{index_dir}: OK ({m['counts']['documents']} documents, {m['counts']['passages']} passages, "
-               f"{len(m['checksums'])} files checked)")
+    click.echo(
+        f"{index_dir}: OK ({m['counts']['documents']} documents, {m['counts']['passages']} passages, "
+        f"{len(m['checksums'])} files checked)"
+    )

@@ -18,23 +18,38 @@ def _parse_where(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         field, sep, wanted = value.partition("=")
         if not sep or not field.strip():
-            raise click.BadParameter(f"{value!r}: write FIELD=VALUE, e.g. --where region=\"Kota Pasir Putih\"",
-                                     param_hint="--where")
+            raise click.BadParameter(
+                f'{value!r}: write FIELD=VALUE, e.g. --where region="Kota Pasir Putih"', param_hint="--where"
+            )
         where[field.strip()] = wanted.strip()
     return where
 
 
 def filter_options(func: Any) -> Any:
     """--where, --year-from, --year-to, -k, --format."""
-    for option in reversed([
-        click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many documents."),
-        click.option("--where", multiple=True, metavar="FIELD=VALUE",
-                     help="Only documents whose metadata field equals VALUE (case-insensitive); repeatable."),
-        click.option("--year-from", type=int, default=None, help="Only documents with year >= this."),
-        click.option("--year-to", type=int, default=None, help="Only documents with year <= this."),
-        click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
-                     help="Output format."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many documents."
+            ),
+            click.option(
+                "--where",
+                multiple=True,
+                metavar="FIELD=VALUE",
+                help="Only documents whose metadata field equals VALUE (case-insensitive); repeatable.",
+            ),
+            click.option("--year-from", type=int, default=None, help="Only documents with year >= this."),
+            click.option("--year-to", type=int, default=None, help="Only documents with year <= this."),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(OUTPUT_FORMATS),
+                default="table",
+                show_default=True,
+                help="Output format.",
+            ),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -64,13 +79,29 @@ def _render(hits: list[Any], fmt: str, title: str) -> None:
 @click.argument("query")
 @index_option
 @filter_options
-@click.option("--mode", type=click.Choice(("hybrid", "dense", "lexical")), default="hybrid", show_default=True,
-              help="hybrid fuses meaning (dense) and word matches (BM25); lexical needs no model.")
-@click.option("--model", default=None, envvar="INOVASI_MODEL",
-              help="Only to confirm the model; the index's own model is used by default.")
+@click.option(
+    "--mode",
+    type=click.Choice(("hybrid", "dense", "lexical")),
+    default="hybrid",
+    show_default=True,
+    help="hybrid fuses meaning (dense) and word matches (BM25); lexical needs no model.",
+)
+@click.option(
+    "--model",
+    default=None,
+    envvar="INOVASI_MODEL",
+    help="Only to confirm the model; the index's own model is used by default.",
+)
 def search_command(
-    query: str, index_dir: Path, k: int, where: tuple[str, ...], year_from: int | None, year_to: int | None,
-    fmt: str, mode: str, model: str | None,
+    query: str,
+    index_dir: Path,
+    k: int,
+    where: tuple[str, ...],
+    year_from: int | None,
+    year_to: int | None,
+    fmt: str,
+    mode: str,
+    model: str | None,
 ) -> None:
     """Find the innovations that best match QUERY (Indonesian works best)."""
     from nlp.errors import QueryError
@@ -87,13 +118,23 @@ def search_command(
 
 @click.command("similar")
 @click.argument("doc_id", required=False)
-@click.option("--file", "file_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A report file (any supported format) to compare instead of an indexed document.")
+@click.option(
+    "--file",
+    "file_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A report file (any supported format) to compare instead of an indexed document.",
+)
 @index_option
 @filter_options
 def similar_command(
-    doc_id: str | None, file_path: Path | None, index_dir: Path, k: int, where: tuple[str, ...],
-    year_from: int | None, year_to: int | None, fmt: str,
+    doc_id: str | None,
+    file_path: Path | None,
+    index_dir: Path,
+    k: int,
+    where: tuple[str, ...],
+    year_from: int | None,
+    year_to: int | None,
+    fmt: str,
 ) -> None:
     """List the innovations most similar to an indexed document (DOC_ID) or to a file (--file)."""
     from nlp.errors import SourceError

@@ -228,8 +228,13 @@ class _Builder:
             else:
                 added += 1
             seq = store.insert_document(
-                doc_id=doc.id, title=doc.title, source=doc.source, content_hash=doc.content_hash,
-                meta=doc.meta, text=text, now=now,
+                doc_id=doc.id,
+                title=doc.title,
+                source=doc.source,
+                content_hash=doc.content_hash,
+                meta=doc.meta,
+                text=text,
+                now=now,
             )
             passages = make_passages(
                 text,
@@ -262,9 +267,17 @@ class _Builder:
             store.conn.close()
             self.store = None
             return BuildReport(
-                added=0, replaced=0, unchanged=unchanged, metadata_updated=0, removed=0, passages_embedded=0,
-                documents=int(self.old["counts"]["documents"]), passages=int(self.old["counts"]["passages"]),
-                structure=self.old["vectors"]["structure"], skipped=skipped, removed_missing=missing,
+                added=0,
+                replaced=0,
+                unchanged=unchanged,
+                metadata_updated=0,
+                removed=0,
+                passages_embedded=0,
+                documents=int(self.old["counts"]["documents"]),
+                passages=int(self.old["counts"]["passages"]),
+                structure=self.old["vectors"]["structure"],
+                skipped=skipped,
+                removed_missing=missing,
                 published=False,
             )
 
@@ -303,16 +316,29 @@ class _Builder:
         }
         write_json_atomic(self.folder / MANIFEST, manifest)
         return BuildReport(
-            added=added, replaced=replaced, unchanged=unchanged, metadata_updated=meta_updated, removed=len(gone),
-            passages_embedded=len(to_embed), documents=n_docs, passages=n_passages,
-            structure=vectors.spec.structure, skipped=skipped, removed_missing=missing,
+            added=added,
+            replaced=replaced,
+            unchanged=unchanged,
+            metadata_updated=meta_updated,
+            removed=len(gone),
+            passages_embedded=len(to_embed),
+            documents=n_docs,
+            passages=n_passages,
+            structure=vectors.spec.structure,
+            skipped=skipped,
+            removed_missing=missing,
         )
 
     def _embedder_info(self) -> dict[str, Any]:
         if self._embedder is None and self.old is not None:
             return dict(self.old["embedder"])
         e = self.embedder
-        return {"name": e.name, "fingerprint": e.fingerprint(), "dimension": int(e.dimension), "max_tokens": int(e.max_tokens)}
+        return {
+            "name": e.name,
+            "fingerprint": e.fingerprint(),
+            "dimension": int(e.dimension),
+            "max_tokens": int(e.max_tokens),
+        }
 
     def _vectors(self, store: Store, removed_pids: list[int], to_embed: list[int]) -> VectorIndex:
         if self.old is not None:

@@ -74,7 +74,7 @@ def remove_unreferenced(folder: Path, keep_generations: set[int]) -> None:
         generation = _generation_of(name)
         if generation is not None and generation in keep_generations:
             continue
-        if generation is not None or name.startswith(".") and ".tmp" in name:
+        if generation is not None or (name.startswith(".") and ".tmp" in name):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -142,7 +142,8 @@ class Index:
         if embedder_name is not None and embedder_name != index.embedder_name:
             raise IndexModelMismatchError(
                 f"{folder}: index was built with embedder {index.embedder_name!r}, not {embedder_name!r}; "
-                f"search it with --model {index.embedder_name} or rebuild it into a new folder with --model {embedder_name}"
+                f"search it with --model {index.embedder_name} "
+                f"or rebuild it into a new folder with --model {embedder_name}"
             )
         for key, name in index.files.items():
             if not (folder / name).exists():
@@ -247,7 +248,8 @@ class Index:
             vector_ids = np.sort(self.vectors.ids())
             if self.vectors.dimension != int(self.manifest["embedder"]["dimension"]):
                 problems.append(
-                    f"vectors have dimension {self.vectors.dimension}, manifest says {self.manifest['embedder']['dimension']}"
+                    f"vectors have dimension {self.vectors.dimension}, "
+                    f"manifest says {self.manifest['embedder']['dimension']}"
                 )
             if len(vector_ids) != len(pids) or not np.array_equal(vector_ids, pids):
                 problems.append(

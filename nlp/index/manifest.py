@@ -75,7 +75,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexFormatError(
-            f"{path}: not an inovasi index manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r}); "
+            f"{path}: not an inovasi index manifest "
+            f"(format {manifest.get('format') if isinstance(manifest, dict) else None!r}); "
             "point --index at a folder made by 'inovasi index build'"
         )
     version = manifest.get("format_version")

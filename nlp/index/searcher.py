@@ -121,7 +121,7 @@ def search(
 ) -> list[SearchHit]:
     """Rank documents for a query; ``embedder`` is needed for dense and hybrid modes."""
     if not query or not query.strip():
-        raise QueryError("empty query; give some words to search for, e.g. inovasi search \"layanan adminduk keliling\"")
+        raise QueryError('empty query; give some words to search for, e.g. inovasi search "layanan adminduk keliling"')
     if mode not in MODES:
         raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if k < 1:
@@ -160,7 +160,9 @@ def document_vector(index: Index, doc_id: str) -> np.ndarray:
     """The mean of a stored document's passage vectors, normalised."""
     doc = index.store.get_document(doc_id)
     if doc is None:
-        raise QueryError(f"document {doc_id!r} is not in {index.folder}; list ids with 'inovasi search ... --format json'")
+        raise QueryError(
+            f"document {doc_id!r} is not in {index.folder}; list ids with 'inovasi search ... --format json'"
+        )
     pids = [p.pid for p in index.store.passages_of(doc.seq)]
     return mean_vector(index.vectors.reconstruct(pids))
 
@@ -253,10 +255,18 @@ def _hits(
         snippet = doc.text[start:end].replace("\n", " ")
         hits.append(
             SearchHit(
-                rank=rank, id=doc.id, score=float(scores[seq]), title=doc.title, snippet=snippet,
-                snippet_start=start, snippet_end=end, source=doc.source, meta=doc.meta,
+                rank=rank,
+                id=doc.id,
+                score=float(scores[seq]),
+                title=doc.title,
+                snippet=snippet,
+                snippet_start=start,
+                snippet_end=end,
+                source=doc.source,
+                meta=doc.meta,
                 highlights=tuple(highlight_spans(snippet, query_stems)),
-                dense_rank=dense_ranks.get(seq), lexical_rank=lexical_ranks.get(seq),
+                dense_rank=dense_ranks.get(seq),
+                lexical_rank=lexical_ranks.get(seq),
             )
         )
     return hits
@@ -303,6 +313,13 @@ def highlight_spans(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
 
 
 __all__ = [
-    "Filters", "MODES", "SearchHit", "document_vector", "fuse", "mean_vector", "search", "similar",
+    "MODES",
+    "Filters",
+    "SearchHit",
+    "document_vector",
+    "fuse",
+    "mean_vector",
+    "search",
+    "similar",
     "tokenize_words",
 ]

@@ -115,7 +115,15 @@ class Store:
         return {row[0]: (row[1], row[2]) for row in self.conn.execute("SELECT id, seq, content_hash FROM documents")}
 
     def insert_document(
-        self, *, doc_id: str, title: str | None, source: str, content_hash: str, meta: dict[str, Any], text: str, now: str
+        self,
+        *,
+        doc_id: str,
+        title: str | None,
+        source: str,
+        content_hash: str,
+        meta: dict[str, Any],
+        text: str,
+        now: str,
     ) -> int:
         """Add a document; returns its seq."""
         cursor = self.conn.execute(
@@ -130,8 +138,16 @@ class Store:
         cursor = self.conn.execute(
             "UPDATE documents SET title = ?, source = ?, meta = ?, updated_at = ?"
             " WHERE seq = ? AND (title IS NOT ? OR source IS NOT ? OR meta IS NOT ?)",
-            (title, source, json.dumps(meta, ensure_ascii=False, default=str), now, seq, title, source,
-             json.dumps(meta, ensure_ascii=False, default=str)),
+            (
+                title,
+                source,
+                json.dumps(meta, ensure_ascii=False, default=str),
+                now,
+                seq,
+                title,
+                source,
+                json.dumps(meta, ensure_ascii=False, default=str),
+            ),
         )
         return cursor.rowcount > 0
 
@@ -151,7 +167,8 @@ class Store:
         for chunk in _chunks(list(ids), 500):
             marks = ",".join("?" * len(chunk))
             out.update(
-                (row[0], row[1]) for row in self.conn.execute(f"SELECT id, seq FROM documents WHERE id IN ({marks})", chunk)
+                (row[0], row[1])
+                for row in self.conn.execute(f"SELECT id, seq FROM documents WHERE id IN ({marks})", chunk)
             )
         return out
 
@@ -304,8 +321,13 @@ def _document(row: sqlite3.Row) -> StoredDocument:
     except json.JSONDecodeError as exc:
         raise IndexDamagedError(f"document {row['id']!r}: metadata is not JSON; rebuild the index") from exc
     return StoredDocument(
-        seq=row["seq"], id=row["id"], title=row["title"], source=row["source"],
-        content_hash=row["content_hash"], meta=meta, text=row["text"],
+        seq=row["seq"],
+        id=row["id"],
+        title=row["title"],
+        source=row["source"],
+        content_hash=row["content_hash"],
+        meta=meta,
+        text=row["text"],
     )
 
 

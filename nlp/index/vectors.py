@@ -92,7 +92,9 @@ class VectorIndex:
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
-            raise IndexDamagedError(f"{path}: vector file is unreadable ({str(exc).splitlines()[0]}); rebuild the index") from exc
+            raise IndexDamagedError(
+                f"{path}: vector file is unreadable ({str(exc).splitlines()[0]}); rebuild the index"
+            ) from exc
         if spec.structure == "ivf-sq8":
             index.nprobe = int(spec.params.get("nprobe", 32))
         return cls(index, spec)
