@@ -273,19 +273,22 @@ def _hits(
 
 
 def _snippet_bounds(doc: StoredDocument, start: int, end: int, query_stems: set[str]) -> tuple[int, int]:
-    """A window of the best passage, centred on its first query-term match when it is long."""
+    """A window of the best passage: where its query-term matches are densest, when it is long."""
     if end - start <= SNIPPET_CHARS:
         return start, end
-    anchor = start
-    if query_stems:
-        for m in _WORD_RE.finditer(doc.text[start:end]):
-            if set(stem_tokens(m.group())) & query_stems:
-                anchor = start + m.start()
-                break
-    lo = max(start, anchor - SNIPPET_CHARS // 4)
+    matches = [start + s for s, _ in highlight_spans(doc.text[start:end], query_stems)]
+    lo = start
+    if matches:
+        # Slide a window over the matches and keep the one holding the most of them.
+        best, j = (0, matches[0]), 0
+        for i, first in enumerate(matches):
+            while j < len(matches) and matches[j] < first + SNIPPET_CHARS * 3 // 4:
+                j += 1
+            if j - i > best[0]:
+                best = (j - i, first)
+        lo = max(start, best[1] - SNIPPET_CHARS // 4)
     hi = min(end, lo + SNIPPET_CHARS)
     lo = max(start, hi - SNIPPET_CHARS)
-    # widen to word boundaries
     while lo > start and not doc.text[lo - 1].isspace():
         lo -= 1
     while hi < end and not doc.text[hi].isspace():
