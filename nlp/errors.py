@@ -62,3 +62,7 @@ class IndexLockedError(IndexError_):
 
 class QueryError(InovasiError):
     """A search request is invalid (empty query, unknown filter field, bad value)."""
+
+
+class ClassifierError(InovasiError):
+    """A classifier folder is missing, damaged, newer than this version, or made for another embedder."""

@@ -41,11 +41,20 @@ def main() -> None:
 
 def _register() -> None:
     from nlp.cli.index_cmds import index_group
+    from nlp.cli.label_cmds import evaluate_command, label_command, labels_command, report_command, train_command
     from nlp.cli.search_cmds import search_command, similar_command
 
-    main.add_command(index_group)
-    main.add_command(search_command)
-    main.add_command(similar_command)
+    for command in (
+        index_group,
+        search_command,
+        similar_command,
+        label_command,
+        labels_command,
+        train_command,
+        evaluate_command,
+        report_command,
+    ):
+        main.add_command(command)
 
 
 _register()

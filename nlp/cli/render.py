@@ -27,6 +27,8 @@ class ProgressBar:
         "reading": "Reading documents",
         "embedding": "Embedding passages",
         "lexical": "Writing BM25 and vectors",
+        "labelling": "Labelling documents",
+        "analysing": "Reading and embedding documents",
     }
 
     def __init__(self, enabled: bool = True) -> None:
@@ -54,7 +56,7 @@ class ProgressBar:
         columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn(), TaskProgressColumn()]
-        elif phase == "reading":
+        elif phase in ("reading", "labelling"):
             columns += [TextColumn("{task.completed}")]
         columns += [
             TextColumn("[cyan]{task.fields[rate]}"),
@@ -142,3 +144,71 @@ def key_values(rows: Sequence[tuple[str, Any]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         click.echo(f"{key.ljust(width)}  {value}")
+
+
+def labels_table(records: Sequence[dict[str, Any]]) -> None:
+    """Label records as a terminal table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for column in ("id", "innovation", "trends", "objectives", "form", "sustainability", "signals"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        signals = ", ".join(sorted({s["signal"] for s in r["signals"]}))
+        table.add_row(
+            r["id"],
+            f"{'yes' if r['is_innovation'] else 'no'} {r['innovation_score']:.2f}",
+            ", ".join(r["trends"]) or "-",
+            ", ".join(r["pp38_objectives"]) or "-",
+            r["pp38_form"],
+            r["sustainability"],
+            signals or "-",
+        )
+    Console().print(table)
+
+
+def metrics_tables(metrics: dict[str, Any], title: str) -> None:
+    """Evaluation metrics as tables: per-label P/R/F1 per family, confusion matrices, signals, calibration."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{title}[/bold]")
+    summary = Table(title="summary", title_justify="left")
+    summary.add_column("family")
+    summary.add_column("macro-F1", justify="right")
+    summary.add_column("accuracy", justify="right")
+    for family in ("is_innovation", "trends", "pp38_objectives", "pp38_form", "sustainability"):
+        m = metrics[family]
+        summary.add_row(family, f"{m['macro_f1']:.3f}", f"{m['accuracy']:.3f}" if "accuracy" in m else "-")
+    s = metrics["signals"]
+    summary.add_row("signals (micro)", f"{s['f1']:.3f}", "-")
+    console.print(summary)
+    for family in ("is_innovation", "trends", "pp38_objectives", "pp38_form", "sustainability"):
+        table = Table(title=family, title_justify="left")
+        for column in ("label", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="right" if column != "label" else "left")
+        for label, v in metrics[family]["labels"].items():
+            table.add_row(label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+        console.print(table)
+        confusion = metrics[family].get("confusion")
+        if confusion:
+            matrix = Table(title=f"{family}: confusion (rows gold, columns predicted)", title_justify="left")
+            labels = list(confusion)
+            matrix.add_column("gold \\ predicted")
+            for label in labels:
+                matrix.add_column(label, justify="right")
+            for gold_label in labels:
+                matrix.add_row(gold_label, *[str(confusion[gold_label][p]) for p in labels])
+            console.print(matrix)
+    table = Table(title="signals", title_justify="left")
+    for column in ("signal", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="right" if column != "signal" else "left")
+    for name, v in s["signals"].items():
+        table.add_row(name, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+    console.print(table)
+    console.print(
+        f"calibration: expected calibration error {metrics['calibration']['ece']:.3f} "
+        f"over {metrics['calibration']['probabilities']} probabilities"
+    )

@@ -1,0 +1,199 @@
+"""Evidence sentences: the rule matcher's candidates, confirmed or extended by a learned sentence tagger.
+
+The spaCy rules (:mod:`nlp.classify.signals`) find cue phrases with negation
+and modality handled. Written reports phrase the same evidence in many more
+ways than any cue table lists, and a cue can appear in a sentence that is not
+evidence. The tagger scores every (sentence, signal) pair with a linear model
+over the sentence's Indonesian stems (unigrams and bigrams, hashed) and the
+rule matches in that sentence, so a rule match is strong but not final, and a
+paraphrase the rules miss can still be found when its words are telling.
+Thresholds per signal come from out-of-fold predictions on training data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nlp.text import Span, stem_tokens
+
+HASH_BITS = 15
+DIMENSION = 1 << HASH_BITS
+RULE_WEIGHT = 3.0  # rule-match features are scaled up so a few words cannot easily overrule them
+
+
+def _hash(feature: str) -> int:
+    return zlib.crc32(feature.encode("utf-8")) & (DIMENSION - 1)
+
+
+def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]:
+    """Hashed features of one sentence: stem unigrams and bigrams (binary, L2-normalised) and rule matches."""
+    stems = stem_tokens(sentence)
+    grams = {f"u:{s}" for s in stems} | {f"b:{a}_{b}" for a, b in itertools.pairwise(stems)}
+    features: dict[int, float] = {}
+    if grams:
+        weight = 1.0 / np.sqrt(len(grams))
+        for g in grams:
+            features[_hash(g)] = weight
+    for signal in rule_signals:
+        features[_hash(f"r:{signal}")] = RULE_WEIGHT
+    features[_hash("bias:rules")] = 1.0 if rule_signals else 0.0
+    return features
+
+
+def rule_signals_by_sentence(sentences: Sequence[Span], found: Sequence[Any]) -> list[set[str]]:
+    """For each sentence, the rule signals whose evidence span overlaps it."""
+    out: list[set[str]] = [set() for _ in sentences]
+    starts = [s.start for s in sentences]
+    for signal in found:
+        i = int(np.searchsorted(starts, signal.start, side="right")) - 1
+        for j in range(max(i, 0), len(sentences)):
+            if sentences[j].start >= signal.end:
+                break
+            if sentences[j].end > signal.start:
+                out[j].add(signal.signal)
+    return out
+
+
+def _matrix(rows: Sequence[dict[int, float]]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = [0], [], []
+    for row in rows:
+        indices += list(row)
+        data += list(row.values())
+        indptr.append(len(indices))
+    return csr_matrix(
+        (np.asarray(data, np.float32), np.asarray(indices), np.asarray(indptr)), shape=(len(rows), DIMENSION)
+    )
+
+
+@dataclass
+class SignalTagger:
+    """One linear scorer per signal over sentence features; ``tag`` returns the sentences that pass."""
+
+    signals: Sequence[str]
+    C: float = 4.0  # 1.0 and 16.0 were 0.03 and 0.01 signal-F1 away on dev (see benchmarks/RESULTS.md)
+    coef_: np.ndarray | None = field(default=None, repr=False)  # (n_signals, DIMENSION)
+    intercept_: np.ndarray | None = field(default=None, repr=False)
+    thresholds_: np.ndarray | None = field(default=None, repr=False)
+
+    def fit(self, rows: Sequence[dict[int, float]], Y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Fit on sentence feature rows and a 0/1 matrix Y (sentences x signals).
+
+        ``groups`` gives each sentence's document, so folds never split a
+        document. Returns the out-of-fold probabilities (for downstream heads).
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import GroupKFold
+
+        X = _matrix(rows)
+        n_signals = len(self.signals)
+        coef = np.zeros((n_signals, DIMENSION), np.float32)
+        intercept = np.zeros(n_signals, np.float32)
+        thresholds = np.full(n_signals, 0.5, np.float32)
+        oof = np.zeros(Y.shape, np.float32)
+        folds = list(GroupKFold(n_splits=5).split(X, groups=groups))
+        for j in range(n_signals):
+            y = Y[:, j]
+            if y.sum() < 3:
+                intercept[j] = -20.0
+                continue
+            for train, test in folds:
+                if y[train].sum() == 0:
+                    continue
+                model = LogisticRegression(
+                    C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0
+                )
+                model.fit(X[train], y[train])
+                oof[test, j] = model.predict_proba(X[test])[:, 1]
+            thresholds[j] = _best_threshold(y, oof[:, j])
+            model = LogisticRegression(
+                C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0
+            ).fit(X, y)
+            coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
+        self.coef_, self.intercept_, self.thresholds_ = coef, intercept, thresholds
+        return oof >= thresholds
+
+    def probabilities(self, rows: Sequence[dict[int, float]]) -> np.ndarray:
+        """Probabilities (sentences x signals)."""
+        scores = np.zeros((len(rows), len(self.signals)), np.float32)
+        for i, row in enumerate(rows):
+            if row:
+                idx = np.fromiter(row.keys(), dtype=np.int64)
+                val = np.fromiter(row.values(), dtype=np.float32)
+                scores[i] = self.coef_[:, idx] @ val
+        return 1.0 / (1.0 + np.exp(-np.clip(scores + self.intercept_, -40, 40)))
+
+    def tag(self, text: str, sentences: Sequence[Span], found: Sequence[Any]) -> list[tuple[int, str, float]]:
+        """(sentence index, signal, probability) for every pair that passes its threshold."""
+        if not sentences:
+            return []
+        rules = rule_signals_by_sentence(sentences, found)
+        probs = self.probabilities([sentence_features(s.text, r) for s, r in zip(sentences, rules, strict=True)])
+        hits = np.argwhere(probs >= self.thresholds_)
+        return [(int(i), self.signals[int(j)], float(probs[i, j])) for i, j in hits]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Learned state as arrays (the weight matrix in float16: it is mostly zeros and compresses well)."""
+        return {"coef": self.coef_.astype(np.float16), "intercept": self.intercept_, "thresholds": self.thresholds_}
+
+    @classmethod
+    def from_arrays(cls, signals: Sequence[str], arrays: dict[str, np.ndarray]) -> SignalTagger:
+        """Rebuild from :meth:`to_arrays` output."""
+        tagger = cls(list(signals))
+        tagger.coef_ = arrays["coef"].astype(np.float32)
+        tagger.intercept_, tagger.thresholds_ = arrays["intercept"], arrays["thresholds"]
+        return tagger
+
+
+def fit_tagger(
+    texts: Sequence[str],
+    sentences: Sequence[Sequence[Span]],
+    found: Sequence[Sequence[Any]],
+    gold_spans: Sequence[Sequence[tuple[str, int, int]]],
+    signal_ids: Sequence[str],
+) -> tuple[SignalTagger, list[list[tuple[int, str]]]]:
+    """Fit a tagger on documents' sentences and gold evidence spans (signal, start, end).
+
+    Returns the tagger and, per document, the out-of-fold (sentence index, signal)
+    decisions, which downstream heads train on instead of optimistic in-sample tags.
+    """
+    position = {s: i for i, s in enumerate(signal_ids)}
+    rows, labels, groups = [], [], []
+    for k, (sents, cands, spans) in enumerate(zip(sentences, found, gold_spans, strict=True)):
+        rules = rule_signals_by_sentence(sents, cands)
+        for sentence, rule in zip(sents, rules, strict=True):
+            rows.append(sentence_features(sentence.text, rule))
+            y = np.zeros(len(signal_ids), np.int8)
+            for signal, start, end in spans:
+                if signal in position and start < sentence.end and sentence.start < end:
+                    y[position[signal]] = 1
+            labels.append(y)
+            groups.append(k)
+    tagger = SignalTagger(list(signal_ids))
+    decisions = tagger.fit(rows, np.asarray(labels), np.asarray(groups))
+    per_doc: list[list[tuple[int, str]]] = [[] for _ in texts]
+    offsets = np.cumsum([0] + [len(s) for s in sentences])
+    for k in range(len(texts)):
+        block = decisions[offsets[k] : offsets[k + 1]]
+        per_doc[k] = [(int(i), tagger.signals[int(j)]) for i, j in np.argwhere(block)]
+    return tagger, per_doc
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    best_t, best_f = 0.5, -1.0
+    for t in np.arange(0.2, 0.96, 0.025):
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        fp = float(np.sum(pred & (y == 0)))
+        fn = float(np.sum(~pred & (y == 1)))
+        f = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f > best_f + 1e-9:
+            best_t, best_f = float(t), f
+    return round(best_t, 3)

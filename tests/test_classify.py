@@ -1,0 +1,111 @@
+"""Classifier heads, the classifier folder, the split and the sustainability rule."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.classify.corpus import is_dev
+from nlp.classify.heads import MultiLabelHead, NotFittedError, SoftmaxHead, expected_calibration_error
+from nlp.classify.model import Classifier
+from nlp.classify.scheme import load_scheme
+from nlp.classify.signals import Signal
+from nlp.classify.sustainability import rule_decision
+from nlp.errors import ClassifierError
+
+
+def _blobs(n: int = 240, d: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=(n, 2))
+    X = rng.normal(size=(n, d)) * 0.8
+    X[:, 0] += 2.0 * y[:, 0] - 1
+    X[:, 1] += 2.0 * y[:, 1] - 1
+    return X.astype(np.float32), y
+
+
+def test_multilabel_head_learns_and_is_calibrated():
+    X, Y = _blobs()
+    head = MultiLabelHead(["a", "b"]).fit(X, Y)
+    Xt, Yt = _blobs(seed=1)
+    probs = head.predict_proba(Xt)
+    assert probs.shape == (240, 2)
+    assert (head.predict(Xt) == Yt).mean() > 0.85
+    ece = expected_calibration_error(probs.ravel(), Yt.ravel() == 1)
+    assert ece < 0.08, "probabilities mean what they say on fresh data"
+    assert all(0.15 <= t <= 0.85 for t in head.thresholds_)
+
+
+def test_softmax_head_and_not_fitted():
+    X, Y = _blobs()
+    labels = np.asarray(["x", "y", "z"])[Y[:, 0] + Y[:, 1]]
+    head = SoftmaxHead(["x", "y", "z"])
+    with pytest.raises(NotFittedError):
+        head.predict_proba(X)
+    head.fit(X, list(labels))
+    probs = head.predict_proba(X)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert (np.asarray(head.predict(X)) == labels).mean() > 0.65  # the majority class alone gives 0.5
+
+
+def test_split_is_fixed_by_id_and_about_one_in_five():
+    ids = [f"doc-{i}" for i in range(2000)]
+    share = sum(map(is_dev, ids)) / len(ids)
+    assert 0.17 < share < 0.23
+    assert is_dev("doc-7") == is_dev("doc-7")
+
+
+def _signals(*names: str) -> list[Signal]:
+    scheme = load_scheme()
+    return [Signal(n, scheme.signal(n).polarity, "x", 0, 1) for n in names]
+
+
+@pytest.mark.parametrize(
+    ("signals", "expected"),
+    [
+        (("berjalan_bertahun", "regulasi"), "sustained"),
+        (("berjalan_bertahun", "perluasan"), "sustained"),
+        (("berjalan_bertahun",), "unclear"),
+        (("penghargaan", "monev"), "unclear"),
+        (("berhenti",), "at_risk"),
+        (("tergantung_kepala_daerah",), "at_risk"),
+        (("tergantung_kepala_daerah", "anggaran"), "unclear"),
+        (("tergantung_kepala_daerah", "lintas_kepala_daerah", "regulasi"), "sustained"),
+        (("berjalan_bertahun", "regulasi", "berhenti"), "unclear"),
+        ((), "unclear"),
+    ],
+)
+def test_rule_follows_domain_4_4(signals, expected):
+    assert rule_decision(_signals(*signals), load_scheme()) == expected
+
+
+def test_shipped_classifier_loads_without_pickle():
+    classifier = Classifier.load()
+    assert classifier.embedder["name"] == "e5-small"
+    folder = Path(__import__("nlp").__file__).parent / "data" / "classifier"
+    for npz in folder.glob("*.npz"):
+        with zipfile.ZipFile(npz) as archive:
+            for name in archive.namelist():
+                header = archive.read(name)[:128]
+                assert b"'descr': '|O'" not in header, f"{npz.name}:{name} holds Python objects"
+    assert classifier.metrics["split"] == "dev"
+
+
+def test_tampered_or_newer_classifier_is_refused(tmp_path: Path):
+    classifier = Classifier.load()
+    folder = tmp_path / "clf"
+    classifier.save(folder)
+    assert Classifier.load(folder).embedder == classifier.embedder
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "trends.npz").write_bytes((folder / "trends.npz").read_bytes() + b"x")
+    with pytest.raises(ClassifierError, match="altered"):
+        Classifier.load(folder)
+    manifest["format_version"] = 9
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ClassifierError, match="newer"):
+        Classifier.load(folder)
+    with pytest.raises(ClassifierError, match="not a classifier folder"):
+        Classifier.load(tmp_path / "nothing")
