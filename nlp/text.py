@@ -90,6 +90,9 @@ ABBREVIATIONS = (
 )
 # These may also close a sentence ("... sampah plastik, kertas, dll. Warga ...").
 SENTENCE_FINAL_ABBREVIATIONS = frozenset({"dll.", "dsb.", "dst.", "dkk."})
+# A line at least this long that breaks without closing punctuation is a wrapped
+# line of running text (PDF text layers), not a heading or a form field.
+WRAPPED_LINE_CHARS = 50
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -167,11 +170,22 @@ def _sentence_pipeline() -> Any:
 
 
 def _is_wrapped_line(doc: Any, space_index: int) -> bool:
-    """True when a single newline only wraps a sentence (as PDF text layers do)."""
+    """True when a single newline only wraps a sentence (as PDF text layers do).
+
+    A line break continues the sentence when the line before it does not end
+    a sentence and is long (a wrapped line, not a heading or a form field),
+    or when the next line starts in lower case after a lower-case word.
+    """
     space = doc[space_index]
     if space.text.count("\n") > 1 or space_index == 0 or space_index + 1 >= len(doc):
         return False
     before, after = doc[space_index - 1], doc[space_index + 1]
+    if after.text[:1] in "-•*" or before.text[-1:] in ".!?:;":
+        return False
+    text = doc.text
+    line_start = text.rfind("\n", 0, space.idx) + 1
+    if space.idx - line_start >= WRAPPED_LINE_CHARS:
+        return True
     continues = before.text[-1:].islower() or before.text in {",", "dan", "atau", "yang"}
     return continues and (after.text[:1].islower() or after.text[:1].isdigit())
 

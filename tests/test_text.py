@@ -85,3 +85,17 @@ def test_overlong_sentence_is_cut_at_words():
 def test_stems_join_inflected_forms_and_keep_numbers():
     assert stem_tokens("pelayanan melayani layanan") == ["layan", "layan", "layan"]
     assert stem_tokens("Sejak 2016 SP4N") == ["sejak", "2016", "sp4n"]
+
+
+def test_pdf_wrapped_lines_stay_one_sentence_but_short_fields_split():
+    text = (
+        "Pemungutan retribusi pasar secara non-tunai diatur dalam Peraturan Bupati Wonoasri\n"
+        "Nomor 44 Tahun 2021 tentang Tata Cara Pemungutan Retribusi.\n"
+        "Nama Inovasi: SI-RETRI\nTahapan: Penerapan"
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Pemungutan retribusi pasar secara non-tunai diatur dalam Peraturan Bupati Wonoasri\n"
+        "Nomor 44 Tahun 2021 tentang Tata Cara Pemungutan Retribusi.",
+        "Nama Inovasi: SI-RETRI",
+        "Tahapan: Penerapan",
+    ]
