@@ -9,44 +9,17 @@ from __future__ import annotations
 import collections
 import json
 import sys
+from pathlib import Path
 
-TRENDS = {"customer_centricity", "sharing_economy", "industry_4_0"}
-OBJECTIVES = {"pelayanan_publik", "pemberdayaan_masyarakat", "daya_saing_daerah"}
-FORMS = {"tata_kelola", "pelayanan_publik", "lainnya", "none"}
-SUSTAINABILITY = {"sustained", "at_risk", "unclear"}
-POSITIVE = {
-    "regulasi",
-    "anggaran",
-    "sop",
-    "kelembagaan",
-    "kemitraan",
-    "integrasi_sistem_nasional",
-    "kebijakan_wajib",
-    "berjalan_bertahun",
-    "lintas_kepala_daerah",
-    "replikasi",
-    "minat_replikasi",
-    "perluasan",
-    "monev",
-    "penghargaan",
-    "hki",
-}
-RISK = {
-    "berhenti",
-    "tidak_dilanjutkan",
-    "uji_coba",
-    "tergantung_kepala_daerah",
-    "ketergantungan_individu",
-    "tanpa_anggaran",
-    "tanpa_regulasi",
-    "tanpa_sop",
-    "sdm_terbatas",
-    "sosialisasi_kurang",
-    "adopsi_rendah",
-    "kendala_teknis",
-    "kendala_pengelolaan",
-    "penurunan_kinerja",
-}
+# Label and signal ids come from the package's label scheme, the one source of truth.
+_SCHEME = json.loads((Path(__file__).resolve().parents[2] / "nlp" / "data" / "scheme-v1.json").read_text("utf-8"))
+_FAMILIES = {f["id"]: {label["id"] for label in f["labels"]} for f in _SCHEME["families"]}
+TRENDS = _FAMILIES["trends"]
+OBJECTIVES = _FAMILIES["pp38_objectives"]
+FORMS = _FAMILIES["pp38_form"]
+SUSTAINABILITY = _FAMILIES["sustainability"]
+POSITIVE = {s["id"] for s in _SCHEME["signals"] if s["polarity"] == "positive"}
+RISK = {s["id"] for s in _SCHEME["signals"] if s["polarity"] == "risk"}
 STYLES = {"berita", "profil_iga", "proposal", "laporan", "ringkasan", "web", "opini", "jurnal", "tabel"}
 DOC_FIELDS = {"id", "title", "text", "region", "province", "year", "opd", "style"}
 

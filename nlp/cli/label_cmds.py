@@ -158,9 +158,10 @@ def label_command(
         raise click.UsageError(f"{output} exists; pass --resume to continue it, or choose another --output")
     skipped: list[Any] = []
     documents = (d for d in read_sources(sources, id_field, text_field, title_field, strict) if _keep(d, done, skipped))
+    needs_header = output is None or not output.exists() or output.stat().st_size == 0
     handle = open(output, "a", encoding="utf-8", newline="") if output is not None else sys.stdout
     writer = csv.writer(handle) if fmt == "csv" else None
-    if writer is not None and not done:
+    if writer is not None and needs_header:
         from nlp.classify.labelling import CSV_COLUMNS
 
         writer.writerow(CSV_COLUMNS)
