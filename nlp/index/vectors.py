@@ -153,8 +153,20 @@ class VectorIndex:
         """Top-k (scores, ids) for one query vector, optionally only among ``allowed`` ids.
 
         A filter that leaves few passages is answered exactly over just those
-        vectors, so a filtered search never comes back short.
+        vectors, so a filtered search never comes back short. One query runs
+        on one thread: OpenMP start-up costs more than it saves here, and on a
+        busy laptop it made a 1 ms search take 24 ms (benchmarks/RESULTS.md).
         """
+        import faiss
+
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            return self._search(query, k, allowed)
+        finally:
+            faiss.omp_set_num_threads(threads)
+
+    def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
