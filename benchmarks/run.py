@@ -637,7 +637,9 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"   {'python -c pass':<36}{start['wall_s_median']:>9}{start['peak_rss_mb_median']:>10}")
         lines.append(f"   {'inovasi --help':<36}{c['help']['wall_s_median']:>9}{c['help']['peak_rss_mb_median']:>10}")
         cold = c["search"]
-        lines.append(f"   {'inovasi search (hybrid, sample)':<36}{cold['wall_s_median']:>9}{cold['peak_rss_mb_median']:>10}")
+        lines.append(
+            f"   {'inovasi search (hybrid, sample)':<36}{cold['wall_s_median']:>9}{cold['peak_rss_mb_median']:>10}"
+        )
         lines.append("   import seconds: " + ", ".join(f"{k} {v}" for k, v in c["import_seconds"].items()))
     if "build" in results:
         b = results["build"]
@@ -648,7 +650,9 @@ def render(results: dict[str, Any]) -> str:
             f"   {'rebuild, unchanged':<36}{b['unchanged']['wall_s']:>9} s  peak {b['unchanged']['peak_rss_mb']} MB"
         )
         changed = b["changed_1pct"]
-        lines.append(f"   {'update, 2 docs changed (~1%)':<36}{changed['wall_s']:>9} s  peak {changed['peak_rss_mb']} MB")
+        lines.append(
+            f"   {'update, 2 docs changed (~1%)':<36}{changed['wall_s']:>9} s  peak {changed['peak_rss_mb']} MB"
+        )
         lines.append(
             f"   ratio unchanged/first {b.get('ratio_unchanged_over_first')}, "
             f"changed/first {b.get('ratio_changed_over_first')}"
