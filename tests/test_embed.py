@@ -253,6 +253,81 @@ def test_altered_source_file_is_refused_before_converting(tmp_path: Path):
     assert not convert.converted_model_dir(tmp_path / "cache").exists()
 
 
+def _counting_sha256(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Make convert.file_sha256 record every file it hashes."""
+    hashed: list[Path] = []
+    real = convert.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(convert, "file_sha256", counting)
+    return hashed
+
+
+def test_verified_digest_is_remembered_across_processes_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    source = tmp_path / "e5-small-q4.bin"
+    source.write_bytes(b"weights v1 " * 1000)
+    monkeypatch.setattr(convert, "SOURCE_SHA256", convert.file_sha256(source))
+    monkeypatch.setattr(convert, "_verified_sources", {})
+    hashed = _counting_sha256(monkeypatch)
+    root = tmp_path / "cache"
+
+    assert convert.verified_source_file(source, root=root) == source
+    assert hashed == [source]
+    cache_file = convert.digest_cache_file(root)
+    payload = json.loads(cache_file.read_text(encoding="utf-8"))
+    assert payload["format"] == convert.DIGEST_CACHE_FORMAT and payload["format_version"] == 1
+    assert not [p for p in cache_file.parent.iterdir() if ".tmp-" in p.name]  # written atomically
+
+    convert._verified_sources.clear()  # as a new process would start
+    convert.verified_source_file(source, root=root)
+    assert hashed == [source]  # the cache answered
+
+    # Same size and the old mtime put back: the ctime still moves, so it is hashed again and refused.
+    stat = source.stat()
+    time.sleep(0.02)
+    source.write_bytes(b"weights v2 " * 1000)
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert source.stat().st_size == stat.st_size
+    convert._verified_sources.clear()
+    with pytest.raises(EmbedderError, match="sha256"):
+        convert.verified_source_file(source, root=root)
+    assert hashed == [source, source]
+
+
+def test_digest_cache_that_is_damaged_or_unwritable_only_costs_a_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    source = tmp_path / "e5-small-q4.bin"
+    source.write_bytes(b"weights " * 1000)
+    monkeypatch.setattr(convert, "SOURCE_SHA256", convert.file_sha256(source))
+    monkeypatch.setattr(convert, "_verified_sources", {})
+    hashed = _counting_sha256(monkeypatch)
+    root = tmp_path / "cache"
+    cache_file = convert.digest_cache_file(root)
+    cache_file.parent.mkdir(parents=True)
+    cache_file.write_text("{not json", encoding="utf-8")
+    convert.verified_source_file(source, root=root)
+    assert len(hashed) == 1 and json.loads(cache_file.read_text(encoding="utf-8"))["entries"]
+
+    # A forged entry for another file state (different size) is not trusted.
+    payload = json.loads(cache_file.read_text(encoding="utf-8"))
+    entry = next(iter(payload["entries"].values()))
+    entry["key"][3] = "1"
+    cache_file.write_text(json.dumps(payload), encoding="utf-8")
+    convert._verified_sources.clear()
+    convert.verified_source_file(source, root=root)
+    assert len(hashed) == 2
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    convert._verified_sources.clear()
+    assert convert.verified_source_file(source, root=blocked) == source
+    assert len(hashed) == 3
+
+
 def test_converted_folder_has_manifest_and_files(e5_folder: Path):
     manifest = json.loads((e5_folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == convert.FORMAT_NAME and manifest["format_version"] == convert.FORMAT_VERSION

