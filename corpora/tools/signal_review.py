@@ -1,0 +1,291 @@
+"""Adjudicate evidence-signal disagreements between the gold labels and the cue rules.
+
+The labelling guide asks for every sentence that shows a signal, but the first
+annotation pass often tagged only one sentence per signal. This tool lists the
+disagreements for a human (or second annotator) to decide, and applies the
+decisions back to ``corpora/labels``:
+
+    python corpora/tools/signal_review.py export OUT_DIR   # one review sheet per label file
+    python corpora/tools/signal_review.py show DOC_ID       # a document, sentence by sentence
+    python corpora/tools/signal_review.py apply DECISIONS.jsonl...   # update corpora/labels
+
+A review item is either ``rule_only`` (the rules found a signal the gold lacks)
+or ``gold_only`` (a gold signal the rules missed). A decision is the review
+item's JSON line with ``"decision"`` and ``"reason"`` added:
+
+- for ``rule_only``: ``add`` (the sentence shows the signal on its own, per the
+  guide), ``add_as:<signal id>`` (it shows another signal) or ``reject``;
+- ``extra`` items (key ``<id>#x<n>``) are sentences the reviewer found that
+  neither side had, with ``add``;
+- for ``gold_only``: ``keep``, ``drop`` (the gold entry breaks the guide) or
+  ``relabel:<signal id>``.
+
+Both kinds are reviewed, so the pass can lower agreement with the rules as
+well as raise it. Sentences are written back as exact substrings of the
+document text, so ``check_corpus.py`` still holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LABELS = ROOT / "corpora" / "labels"
+SOURCES = [ROOT / "corpora" / "sample", ROOT / "corpora" / "labelled"]
+_SPACE = re.compile(r"\s+")
+
+
+def _squeeze(text: str) -> tuple[str, list[int]]:
+    """``text`` with every whitespace run made one space, and each character's offset in ``text``."""
+    out: list[str] = []
+    offsets: list[int] = []
+    previous_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if previous_space:
+                continue
+            out.append(" ")
+            previous_space = True
+        else:
+            out.append(ch)
+            previous_space = False
+        offsets.append(i)
+    return "".join(out), offsets
+
+
+def locate_raw(sentence: str, raw: str) -> str | None:
+    """The exact substring of ``raw`` that equals ``sentence`` up to whitespace, or None."""
+    squeezed, offsets = _squeeze(raw)
+    needle = _SPACE.sub(" ", sentence).strip()
+    if not needle:
+        return None
+    at = squeezed.find(needle)
+    if at < 0:
+        return None
+    return raw[offsets[at] : offsets[at + len(needle) - 1] + 1]
+
+
+def load_documents() -> dict[str, tuple[str, int | None, str]]:
+    """Raw text, metadata year and title by document id."""
+    sys.path.insert(0, str(ROOT))
+    from nlp.ingest import Document, iter_documents
+
+    docs: dict[str, tuple[str, int | None, str]] = {}
+    for item in iter_documents([str(path) for path in SOURCES if path.exists()]):
+        if isinstance(item, Document):
+            year = item.meta.get("year")
+            docs[item.id] = (item.text, year if isinstance(year, int) else None, item.title or "")
+    return docs
+
+
+def split_of(doc_id: str) -> str:
+    sys.path.insert(0, str(ROOT))
+    from nlp.classify.corpus import is_dev
+
+    return "dev" if is_dev(doc_id) else "train"
+
+
+def export(out_dir: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from nlp.classify.signals import find_signals
+    from nlp.classify.training import locate_sentence
+    from nlp.text import normalise, split_sentences
+
+    docs = load_documents()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    totals: dict[str, int] = defaultdict(int)
+    for path in sorted(LABELS.glob("*.labels.jsonl")):
+        items = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            doc_id = record["id"]
+            raw, year, _title = docs[doc_id]
+            text = normalise(raw)
+            sentences = split_sentences(text)
+            found = find_signals(text, sentences, reference_year=year)
+            gold = []
+            for g in record.get("signals", []):
+                span = locate_sentence(text, g["sentence"])
+                gold.append((g, span))
+            used: set[int] = set()
+            counter = 0
+            for s in found:
+                hit = next(
+                    (
+                        i
+                        for i, (g, span) in enumerate(gold)
+                        if i not in used and span and g["signal"] == s.signal and span[0] < s.end and s.start < span[1]
+                    ),
+                    None,
+                )
+                if hit is not None:
+                    used.add(hit)
+                    continue
+                sentence = locate_raw(s.sentence, raw)
+                if sentence is None:
+                    totals["unmappable"] += 1
+                    continue
+                counter += 1
+                items.append(
+                    {
+                        "key": f"{doc_id}#r{counter}",
+                        "kind": "rule_only",
+                        "id": doc_id,
+                        "split": split_of(doc_id),
+                        "signal": s.signal,
+                        "polarity": s.polarity,
+                        "sentence": sentence,
+                        "gold_signals_here": [
+                            g["signal"] for g, span in gold if span and span[0] < s.end and s.start < span[1]
+                        ],
+                    }
+                )
+            for i, (g, span) in enumerate(gold):
+                if i in used:
+                    continue
+                counter += 1
+                rules_here = (
+                    sorted({s.signal for s in found if span and s.start < span[1] and span[0] < s.end}) if span else []
+                )
+                items.append(
+                    {
+                        "key": f"{doc_id}#g{counter}",
+                        "kind": "gold_only",
+                        "id": doc_id,
+                        "split": split_of(doc_id),
+                        "signal": g["signal"],
+                        "polarity": g["polarity"],
+                        "sentence": g["sentence"],
+                        "rule_signals_here": rules_here,
+                    }
+                )
+        for item in items:
+            totals[item["kind"]] += 1
+        target = out_dir / path.name.replace(".labels.jsonl", ".review.jsonl")
+        target.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), encoding="utf-8")
+        print(f"{target}: {len(items)} items", file=sys.stderr)
+    print(dict(totals), file=sys.stderr)
+    return 0
+
+
+def show(doc_id: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    from nlp.text import normalise, split_sentences
+
+    docs = load_documents()
+    if doc_id not in docs:
+        print(f"no document with id {doc_id!r}", file=sys.stderr)
+        return 1
+    raw, year, title = docs[doc_id]
+    text = normalise(raw)
+    print(f"# {doc_id}  year={year}  title={title}")
+    for record_path in sorted(LABELS.glob("*.labels.jsonl")):
+        for line in record_path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line)["id"] == doc_id:
+                record = json.loads(line)
+                print(
+                    f"# gold: innovation={record['is_innovation']} form={record['pp38_form']} "
+                    f"sustainability={record['sustainability']}"
+                )
+                for g in record.get("signals", []):
+                    print(f"#   {g['signal']}: {g['sentence'][:160]}")
+    for n, sentence in enumerate(split_sentences(text), 1):
+        print(f"[{n}] {sentence.text if hasattr(sentence, 'text') else sentence}")
+    return 0
+
+
+def apply(decision_files: list[Path]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from nlp.classify.scheme import load_scheme
+
+    scheme = load_scheme()
+    valid = {s.id: s.polarity for s in scheme.signals}
+    docs = load_documents()
+    decisions: dict[str, dict] = {}
+    for path in decision_files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                row = json.loads(line)
+                if "key" not in row or "decision" not in row:
+                    raise SystemExit(f"{path}:{number}: needs 'key' and 'decision'")
+                if row.get("kind") not in ("rule_only", "gold_only", "extra"):
+                    raise SystemExit(f"{path}:{number}: a decision is its review item plus 'decision' and 'reason'")
+                decisions[row["key"]] = row
+    changed = defaultdict(int)
+    for path in sorted(LABELS.glob("*.labels.jsonl")):
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        touched = False
+        for record in records:
+            doc_id = record["id"]
+            raw = docs[doc_id][0]
+            mine = {k: d for k, d in decisions.items() if k.split("#", 1)[0] == doc_id}
+            if not mine:
+                continue
+            signals = list(record.get("signals", []))
+            for key, d in sorted(mine.items()):
+                item = d
+                verdict = d["decision"]
+                entry = {"signal": item["signal"], "polarity": item["polarity"], "sentence": item["sentence"]}
+                if item["kind"] == "rule_only" and verdict.startswith("add_as:"):
+                    new = verdict.split(":", 1)[1]
+                    if new not in valid:
+                        raise SystemExit(f"decision {key}: unknown signal {new!r}")
+                    entry = {**entry, "signal": new, "polarity": valid[new]}
+                    verdict = "add"
+                if item["kind"] in ("rule_only", "extra") and verdict == "add":
+                    if item["sentence"] not in raw:
+                        raise SystemExit(f"decision {key}: sentence is not in the text of {doc_id}")
+                    if entry not in signals:
+                        signals.append(entry)
+                        changed["added"] += 1
+                elif item["kind"] == "gold_only" and verdict == "drop":
+                    if entry in signals:
+                        signals.remove(entry)
+                        changed["dropped"] += 1
+                elif item["kind"] == "gold_only" and verdict.startswith("relabel:"):
+                    new = verdict.split(":", 1)[1]
+                    if new not in valid:
+                        raise SystemExit(f"decision {key}: unknown signal {new!r}")
+                    if entry in signals:
+                        signals[signals.index(entry)] = {**entry, "signal": new, "polarity": valid[new]}
+                        changed["relabelled"] += 1
+                elif verdict not in ("reject", "keep", "add", "drop") and not verdict.startswith("relabel:"):
+                    raise SystemExit(f"decision {key}: unknown decision {verdict!r}")
+            signals.sort(key=lambda s: (raw.find(s["sentence"]), s["signal"]))
+            if signals != record.get("signals", []):
+                record["signals"] = signals
+                touched = True
+        if touched:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+            tmp.replace(path)
+    print(dict(changed), file=sys.stderr)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("export")
+    p.add_argument("out_dir", type=Path)
+    p = sub.add_parser("show")
+    p.add_argument("doc_id")
+    p = sub.add_parser("apply")
+    p.add_argument("decisions", type=Path, nargs="+")
+    args = parser.parse_args()
+    if args.command == "export":
+        return export(args.out_dir)
+    if args.command == "show":
+        return show(args.doc_id)
+    return apply(args.decisions)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
