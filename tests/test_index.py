@@ -196,3 +196,112 @@ def test_frozen_index_of_format_v1_still_loads_and_searches():
     assert index.verify() == []
     hits = search(index, "ambulans desa", embedder=load_embedder(HASH), k=2)
     assert hits[0].id == "kes-02"
+
+
+# --------------------------------------------------------------------------
+# Lean search path: BM25 read without bm25s, highlights from stored stems
+# --------------------------------------------------------------------------
+SEARCH_QUERIES = [
+    "bank sampah tabungan",
+    "pembayaran pajak bumi dan bangunan QRIS",
+    "ambulans desa untuk ibu bersalin",
+    "layanan adminduk keliling ke kampung",
+    "Jum'at bersih kafé warga",
+    "anak-anak sekolah",
+]
+
+
+def test_bm25_scores_read_without_bm25s_equal_bm25s(hash_index: Path):
+    import random
+
+    import bm25s
+    import numpy as np
+
+    from nlp.index.lexical import SavedScores
+
+    index = Index.open(hash_index)
+    lexical = index.lexical
+    assert isinstance(lexical.retriever, SavedScores), "a search must not need bm25s (and scipy)"
+    reference = bm25s.BM25.load(str(hash_index / index.files["lexical"]), mmap=True, show_progress=False)
+    vocab = sorted(token for token in reference.vocab_dict if token)
+    rng = random.Random(0)
+    for trial in range(300):
+        tokens = rng.sample(vocab, rng.randint(1, 8))
+        tokens += tokens[:2] if trial % 3 == 0 else ["katayangtidakada"]  # repeated and unknown terms
+        ours, theirs = lexical.retriever.get_scores(tokens), reference.get_scores(tokens)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), tokens
+
+
+def test_bm25_variant_with_a_non_occurrence_term_is_left_to_bm25s(tmp_path: Path):
+    import bm25s
+    import numpy as np
+
+    from nlp.index.lexical import LexicalIndex
+
+    retriever = bm25s.BM25(method="bm25+")
+    retriever.index([["bank", "sampah"], ["pajak", "daerah"], ["bank", "pajak"]], show_progress=False)
+    LexicalIndex(retriever, np.array([7, 8, 9], dtype=np.int64)).save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")
+    assert isinstance(loaded.retriever, bm25s.BM25)
+    assert np.array_equal(loaded.retriever.get_scores(["bank"]), retriever.get_scores(["bank"]))
+    _, pids = loaded.search(["bank"], 3)
+    assert set(pids[:2].tolist()) == {7, 9}
+
+
+@pytest.fixture()
+def apostrophe_index(tmp_path: Path, mini_corpus: Path) -> Path:
+    """The mini corpus plus a document whose words stem to several tokens (apostrophes, accents)."""
+    record = {
+        "id": "jum-01",
+        "title": "Gerakan Jum'at Bersih di Kafé Desa",
+        "text": "Setiap Jum'at pagi warga membersihkan saluran air dan halaman kafé desa. "
+        "Anak-anak sekolah ikut memilah sampah, lalu sampah plastik ditabung di bank sampah.",
+        "region": "Kota Bukit Indah",
+        "year": 2023,
+    }
+    (mini_corpus / "extra.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    folder = tmp_path / "index-apostrophe"
+    update_index(
+        folder, iter_documents([mini_corpus]), embedder_factory=lambda: load_embedder(HASH), embedder_name=HASH
+    )
+    return folder
+
+
+def test_highlights_from_stored_stems_equal_stemming_every_word(
+    apostrophe_index: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from nlp.index.searcher import highlight_spans
+    from nlp.index.store import Store
+    from nlp.text import stem_tokens
+
+    embedder = load_embedder(HASH)
+    index = Index.open(apostrophe_index)
+
+    def run_all() -> list:
+        return [
+            search(index, query, embedder=embedder, k=5, mode=mode)
+            for query in SEARCH_QUERIES
+            for mode in ("hybrid", "lexical", "dense")
+        ]
+
+    import nlp.index.searcher as searcher
+
+    stemmed_passages = []
+    real = searcher.highlight_spans
+
+    def counting(text: str, query_stems: set[str]) -> list:
+        stemmed_passages.append(text)
+        return real(text, query_stems)
+
+    monkeypatch.setattr(searcher, "highlight_spans", counting)
+    fast = run_all()
+    monkeypatch.setattr(searcher, "highlight_spans", real)
+    # Only the passages with "Jum'at" (a word with two stems) are stemmed again.
+    assert stemmed_passages and all("Jum'at" in text for text in stemmed_passages)
+    for query, hits in zip([q for q in SEARCH_QUERIES for _ in range(3)], fast, strict=True):
+        for hit in hits:  # the definition: every snippet word stemmed on its own
+            assert hit.highlights == tuple(highlight_spans(hit.snippet, set(stem_tokens(query)))), (query, hit.id)
+    assert sum(len(hit.highlights) for hits in fast for hit in hits) > 20
+    assert any(hit.id == "jum-01" and hit.highlights for hits in fast for hit in hits)
+    monkeypatch.setattr(Store, "passage_tokens", lambda self, pids: {})  # force stemming every word
+    assert run_all() == fast
