@@ -247,6 +247,14 @@ class Store:
                 out[row[0]] = StoredPassage(*row)
         return out
 
+    def passage_tokens(self, pids: Sequence[int]) -> dict[int, str]:
+        """The stored BM25 tokens (space-joined stems) of the given passages."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(list(pids), 500):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT pid, tokens FROM passages WHERE pid IN ({marks})", chunk))
+        return out
+
     def passages_of(self, doc_seq: int) -> list[StoredPassage]:
         """The passages of one document in order."""
         rows = self.conn.execute(
