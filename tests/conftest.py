@@ -44,3 +44,21 @@ def hash_index(tmp_path: Path, mini_corpus: Path) -> Path:
         embedder_name="hash-test.v1",
     )
     return folder
+
+
+@pytest.fixture()
+def search_probe() -> str:
+    """Python code running ``inovasi search QUERY --index DIR --format json [ARGS]`` (argv 1, 2, 3...).
+
+    It prints the results on stdout and, on stderr, ``HEAVY [...]``: the heavy
+    libraries the search imported (none is expected).
+    """
+    return (
+        "import sys, runpy\n"
+        "sys.argv = ['inovasi', 'search', sys.argv[1], '--index', sys.argv[2], '--format', 'json', *sys.argv[3:]]\n"
+        "try:\n    runpy.run_module('nlp', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'scipy', 'bm25s', 'sklearn', 'spacy')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)"
+    )

@@ -175,6 +175,19 @@ def test_newer_format_is_refused(built: Path):
     assert result.exit_code == 1 and "newer" in result.output and "upgrade" in result.output
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+def test_cold_search_imports_no_model_or_bm25_library(built: Path, mode: str, search_probe: str):
+    """A one-off search needs numpy, faiss and SQLite, not torch, scipy or bm25s (which builds use)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", search_probe, "bank sampah tabungan", str(built), "--mode", mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "HEAVY []" in proc.stderr
+    assert json.loads(proc.stdout)[0]["id"] == "lhk-01"
+
+
 def test_help_and_python_m_import_no_heavy_libraries():
     code = (
         "import sys, runpy; sys.argv=['inovasi','--help'];\n"

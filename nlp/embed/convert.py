@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -670,6 +669,8 @@ def _write_json(path: Path, payload: Any) -> None:
 
 
 def _package_version(name: str) -> str | None:
+    import importlib.metadata  # about 30 ms; a search only needs it to word an error
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
