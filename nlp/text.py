@@ -93,6 +93,9 @@ SENTENCE_FINAL_ABBREVIATIONS = frozenset({"dll.", "dsb.", "dst.", "dkk."})
 # A line at least this long that breaks without closing punctuation is a wrapped
 # line of running text (PDF text layers), not a heading or a form field.
 WRAPPED_LINE_CHARS = 50
+# A line that starts with a short field label ("tahapan: Uji Coba", "Catatan berkas: ...") or is a
+# table row ("2022 | 31 | seluruh OPD") is a record of its own, never the wrapped tail of a sentence.
+_FIELD_LINE = re.compile(r"[^\W\d][\w/()\- ]{0,30}:(?:\s|$)")
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -139,6 +142,15 @@ class Span:
     text: str
 
 
+def sentence_pipeline() -> Any:
+    """The shared blank Indonesian spaCy pipeline: tokenizer with abbreviation special cases and sentence rules.
+
+    Built once per process; rule matchers reuse its tokenizer and vocabulary
+    instead of building another (which costs seconds).
+    """
+    return _sentence_pipeline()
+
+
 @functools.lru_cache(maxsize=1)
 def _sentence_pipeline() -> Any:
     """A blank Indonesian spaCy pipeline with abbreviation-aware sentence splitting."""
@@ -154,6 +166,15 @@ def _sentence_pipeline() -> Any:
                 nxt = doc[i + 1]
                 if token.text in SENTENCE_FINAL_ABBREVIATIONS:
                     nxt.is_sent_start = nxt.is_title or nxt.is_space
+                elif token.text in ("!", "?") and (nxt.text[:1].islower() or nxt.text in (",", ";")):
+                    # "SP4N-LAPOR!, sehingga ...": a name or a clause goes on (the sentencizer
+                    # would start the sentence at the first word after the punctuation)
+                    k = i + 1
+                    while k < len(doc) and doc[k].is_punct:
+                        doc[k].is_sent_start = False
+                        k += 1
+                    if k < len(doc) and not doc[k].is_space:
+                        doc[k].is_sent_start = False
                 elif token.is_space and "\n" in token.text:
                     nxt.is_sent_start = not _is_wrapped_line(doc, i)
                 elif nxt.is_space and "\n" in nxt.text and i + 2 < len(doc):
@@ -184,6 +205,10 @@ def _is_wrapped_line(doc: Any, space_index: int) -> bool:
         return False
     text = doc.text
     line_start = text.rfind("\n", 0, space.idx) + 1
+    next_end = text.find("\n", space.idx + len(space.text))
+    next_line = text[space.idx + len(space.text) : None if next_end < 0 else next_end]
+    if " | " in text[line_start : space.idx] or " | " in next_line or _FIELD_LINE.match(next_line):
+        return False
     if space.idx - line_start >= WRAPPED_LINE_CHARS:
         return True
     continues = before.text[-1:].islower() or before.text in {",", "dan", "atau", "yang"}

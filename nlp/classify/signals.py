@@ -39,7 +39,7 @@ from typing import Any
 
 from nlp.classify.scheme import LabelScheme, SignalDef, load_scheme
 from nlp.errors import SourceError
-from nlp.text import Span, _sentence_pipeline, split_sentences, stem_tokens
+from nlp.text import Span, sentence_pipeline, split_sentences, stem_tokens
 
 __all__ = ["Signal", "find_signals"]
 
@@ -123,9 +123,6 @@ def find_signals(
             clearest first (the cue listed earliest in the scheme, then the
             earliest sentence); None keeps every sentence.
         scheme: the label scheme whose cues to use (default: the newest shipped).
-
-    Sentences that end in "!" or "?" and go on in lower case ("SP4N-LAPOR!,
-    sehingga ...") are joined, so a reported sentence may span two given ones.
     """
     if max_per_signal is not None and max_per_signal < 1:
         raise ValueError(f"max_per_signal must be at least 1 or None, got {max_per_signal}")
@@ -134,24 +131,7 @@ def find_signals(
     compiled = _compiled(scheme if scheme is not None else load_scheme())
     if sentences is None:
         sentences = split_sentences(text)
-    return compiled.run(text, _rejoin(text, sentences), reference_year, max_per_signal)
-
-
-def _rejoin(text: str, sentences: Sequence[Span]) -> list[Span]:
-    """Undo splits after an exclamation or question mark inside a name or a clause ("SP4N-LAPOR!, sehingga").
-
-    A sentence that ends in "!" or "?" is joined to the next one when that one
-    starts with a lower-case letter or a comma.
-    """
-    out: list[Span] = []
-    for sentence in sentences:
-        if out and out[-1].text[-1:] in "!?" and (sentence.text[:1].islower() or sentence.text[:1] in ",;"):
-            previous = out[-1]
-            if text[previous.end : sentence.start].strip() == "":
-                out[-1] = Span(previous.start, sentence.end, text[previous.start : sentence.end])
-                continue
-        out.append(sentence)
-    return out
+    return compiled.run(text, list(sentences), reference_year, max_per_signal)
 
 
 @functools.lru_cache(maxsize=4)
@@ -209,7 +189,7 @@ class _SignalMatcher:
 
         # Reuse the abbreviation-aware tokenizer of nlp.text (already built for
         # sentence splitting): building another Indonesian tokenizer costs seconds.
-        pipeline = _sentence_pipeline()
+        pipeline = sentence_pipeline()
         self.tokenizer = pipeline.tokenizer
         self.vocab = pipeline.vocab
         self._lemma_cache: dict[str, int] = {}
