@@ -81,6 +81,20 @@ def embedder_name_for(index_dir: Path, model: str | None) -> str:
     return model or DEFAULT_EMBEDDER
 
 
+def bulk_engine_for(index_dir: Path, name: str) -> str:
+    """The engine to embed passages with: the one that made an existing index's vectors, else the bulk default."""
+    from nlp.embed.registry import engine_for_variant
+
+    manifest_path = index_dir / "manifest.json"
+    if manifest_path.exists():
+        from nlp.index.manifest import read_manifest
+
+        built = read_manifest(index_dir)["embedder"]
+        if built["name"] == name:
+            return engine_for_variant(name, str(built.get("variant", "")))
+    return "auto"
+
+
 def report_skip(item: Any) -> None:
     """One line per skipped file or record."""
     warn(f"skipped {item.path}: {item.reason}")
@@ -98,15 +112,18 @@ def _run_update(
     must_exist: bool,
 ) -> None:
     from nlp.embed import load_embedder
+    from nlp.embed.cache import CachedEmbedder
     from nlp.index import update_index
 
     check_sources_exist(sources)
     name = embedder_name_for(index_dir, model)
+    engine = bulk_engine_for(index_dir, name)
     documents = read_sources(sources, *fields, strict=strict)
     report = update_index(
         index_dir,
         documents,
-        embedder_factory=lambda: load_embedder(name, engine="torch"),
+        # Through the vector cache, so 'inovasi label' and 'train' never embed these passages again.
+        embedder_factory=lambda: CachedEmbedder(load_embedder(name, engine=engine)),
         embedder_name=name,
         prune=prune,
         must_exist=must_exist,

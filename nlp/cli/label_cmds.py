@@ -42,20 +42,23 @@ def _embedder_for(classifier: Any, model: str | None) -> Any:
 
 
 class _LazyEmbedder:
-    """Loads the torch model on the first passage that really needs embedding."""
+    """Loads the bulk engine on the first passage that really needs embedding."""
 
     def __init__(self, name: str) -> None:
         from nlp.embed import load_embedder
+        from nlp.embed.registry import engine_variant
 
         self._light = load_embedder(name, engine="nano") if name == "e5-small" else None
         self._name = name
         self._full: Any = None
+        # Known before the model loads: the vector cache is chosen by it.
+        self.variant = engine_variant(name, "auto")
 
     def _model(self) -> Any:
         if self._full is None:
             from nlp.embed import load_embedder
 
-            self._full = load_embedder(self._name, engine="torch" if self._name == "e5-small" else "auto")
+            self._full = load_embedder(self._name, engine="auto")
         return self._full
 
     def __getattr__(self, attribute: str) -> Any:

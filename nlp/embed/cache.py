@@ -1,7 +1,8 @@
 """A content-addressed cache of passage vectors, so no text is embedded twice.
 
-Keyed by the embedder's weight fingerprint and the sha256 of the exact text
-embedded; stored as float16 in one SQLite file per fingerprint under the
+Keyed by the embedder's weight fingerprint and vector variant (int8 vectors
+never answer for float32 ones) and the sha256 of the exact text embedded;
+stored as float16 in one SQLite file per fingerprint and variant under the
 inovasi cache folder. Losing the cache only costs time: it is rebuilt on
 demand, and a damaged file is replaced.
 """
@@ -32,11 +33,15 @@ class CachedEmbedder:
         self.name = embedder.name
         self.dimension = embedder.dimension
         self.max_tokens = embedder.max_tokens
+        self.variant = str(getattr(embedder, "variant", "") or "")
         self.hits = 0
         self.misses = 0
         folder = folder or cache_root() / "vectors"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{embedder.name.replace('/', '_').replace(':', '_')}-{embedder.fingerprint()[:16]}.sqlite"
+        stem = f"{embedder.name.replace('/', '_').replace(':', '_')}-{embedder.fingerprint()[:16]}"
+        if self.variant:
+            stem += f"-{self.variant}"
+        path = folder / f"{stem}.sqlite"
         try:
             self.conn = self._open(path)
         except sqlite3.DatabaseError:

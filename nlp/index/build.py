@@ -33,7 +33,7 @@ from nlp.index.folder import (
 from nlp.index.lexical import BM25_PARAMS, LexicalIndex
 from nlp.index.manifest import FORMAT_NAME, FORMAT_VERSION, MANIFEST, read_manifest, utc_now, write_json_atomic
 from nlp.index.store import Store
-from nlp.index.vectors import VectorIndex, VectorSpec, choose_spec, needs_rebuild
+from nlp.index.vectors import VectorIndex, VectorSpec, choose_spec, needs_rebuild, training_sample
 from nlp.ingest import Document, Skipped
 from nlp.text import make_passages, normalise, split_sentences, stem_tokens
 
@@ -163,6 +163,15 @@ class _Builder:
                     f"({self.old['embedder']['fingerprint'][:12]} vs {self._embedder.fingerprint()[:12]}); "
                     "rebuild it into a new folder"
                 )
+            if self.old is not None:
+                built = str(self.old["embedder"].get("variant", ""))
+                new = str(getattr(self._embedder, "variant", "") or "")
+                if built != new:
+                    raise IndexModelMismatchError(
+                        f"{self.folder}: index vectors were computed as {built or 'float32'!r}, "
+                        f"this engine computes {new or 'float32'!r}; update it with the engine that built it "
+                        "(inovasi index build picks it from the manifest) or build into a new folder"
+                    )
         return self._embedder
 
     def abandon(self) -> None:
@@ -338,6 +347,8 @@ class _Builder:
             "fingerprint": e.fingerprint(),
             "dimension": int(e.dimension),
             "max_tokens": int(e.max_tokens),
+            # How the vectors were computed ("" = float32 reference, "onnx-int8.v1"...): updates must match it.
+            "variant": str(getattr(e, "variant", "") or ""),
         }
 
     def _vectors(self, store: Store, removed_pids: list[int], to_embed: list[int]) -> VectorIndex:
@@ -370,12 +381,9 @@ class _Builder:
             all_ids = np.concatenate([kept_ids] + [ids for ids, _ in fresh])
             all_vecs = np.concatenate([vectors.reconstruct(kept_ids)] + [v for _, v in fresh]).astype(np.float32)
             spec = choose_spec(len(all_ids))
-            training = None
-            if spec.structure != "flat-ip":
-                rng = np.random.default_rng(0)
-                sample = rng.choice(len(all_vecs), size=min(len(all_vecs), spec.params["nlist"] * 64), replace=False)
-                training = all_vecs[np.sort(sample)]
-            vectors = VectorIndex.empty(dimension, spec, training)
+            training = training_sample(all_vecs, spec) if spec.structure != "flat-ip" else None
+            # Kept vectors were decoded from the old codes: keep its quantiser so they get the same codes.
+            vectors = VectorIndex.empty(dimension, spec, training, codes_of=vectors)
             vectors.add(all_ids, all_vecs)
         return vectors
 
