@@ -305,3 +305,93 @@ def test_highlights_from_stored_stems_equal_stemming_every_word(
     assert any(hit.id == "jum-01" and hit.highlights for hits in fast for hit in hits)
     monkeypatch.setattr(Store, "passage_tokens", lambda self, pids: {})  # force stemming every word
     assert run_all() == fast
+
+
+# --------------------------------------------------------------------------
+# Vector structures: chosen by size, retrains keep every code
+# --------------------------------------------------------------------------
+def test_vector_structure_by_size():
+    from nlp.index.vectors import EXACT_LIMIT, choose_spec
+
+    assert choose_spec(EXACT_LIMIT).structure == "flat-ip"
+    small, large = choose_spec(EXACT_LIMIT + 1), choose_spec(1_000_000)
+    assert small.structure == large.structure == "ivf-sq8"
+    assert small.params["nlist"] == 256 and small.params["nprobe"] == 32
+    assert large.params["nlist"] == 1024 and large.params["nprobe"] == 32
+    assert large.params["by_residual"] is False and large.params["trained_for"] == 1_000_000
+
+
+def _clustered(n: int, dim: int, seed: int):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dim)).astype(np.float32)
+    x = centres[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_ivf_retrain_keeps_every_code_and_old_residual_indexes_still_work(tmp_path: Path):
+    import numpy as np
+
+    from nlp.index.vectors import VectorIndex, VectorSpec, training_sample
+
+    dim = 32
+    data, ids = _clustered(6000, dim, 0), np.arange(6000, dtype=np.int64) + 100
+
+    def ivf(nlist: int, **extra) -> VectorSpec:
+        return VectorSpec("ivf-sq8", {"nlist": nlist, "nprobe": 8, "trained_for": 1500, **extra})
+
+    old = VectorIndex.empty(dim, ivf(16, by_residual=False), training_sample(data[:1500], ivf(16)))
+    old.add(ids, data)
+    decoded = old.reconstruct(ids)
+    grown = ivf(64, by_residual=False)
+    kept = VectorIndex.empty(dim, grown, training_sample(decoded, grown), codes_of=old)
+    kept.add(ids, decoded)
+    assert np.array_equal(kept.reconstruct(ids), decoded), "a retrain must not re-quantise the vectors"
+    fresh = VectorIndex.empty(dim, grown, training_sample(decoded, grown))
+    fresh.add(ids, decoded)
+    assert not np.array_equal(fresh.reconstruct(ids), decoded)  # what keeping the quantiser avoids
+
+    # An index written before by_residual existed (residual codes) loads and searches as it was.
+    legacy_spec = VectorSpec("ivf-sq8", {"nlist": 16, "nprobe": 8, "trained_for": 1500})
+    legacy = VectorIndex.empty(dim, legacy_spec, training_sample(data, legacy_spec))
+    legacy.add(ids, data)
+    assert legacy.index.by_residual
+    legacy.save(tmp_path / "legacy.faiss")
+    loaded = VectorIndex.load(tmp_path / "legacy.faiss", legacy_spec)
+    scores, found = loaded.search(data[7], 5)
+    assert found[0] == ids[7] and scores[0] > 0.99
+    # Its first retrain re-encodes once into non-residual codes (codes_of cannot apply).
+    moved = VectorIndex.empty(dim, grown, training_sample(decoded, grown), codes_of=loaded)
+    moved.add(ids, loaded.reconstruct(ids))
+    assert not moved.index.by_residual and moved.search(data[7], 1)[1][0] == ids[7]
+
+
+def test_update_that_retrains_the_ivf_index_keeps_unchanged_vectors(
+    tmp_path: Path, mini_corpus: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import numpy as np
+
+    import nlp.index.vectors as vectors
+
+    # Shrink the thresholds so the mini corpus takes the IVF path and its retrain.
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 4)
+    monkeypatch.setattr(vectors, "MIN_NLIST", 2)
+    monkeypatch.setattr(vectors, "RETRAIN_GROWTH", 1.0)
+    folder = tmp_path / "ivf"
+    _update(folder, [mini_corpus])
+    before = Index.open(folder)
+    assert before.manifest["vectors"]["structure"] == "ivf-sq8"
+    pids = np.asarray(before.store.all_passage_ids(), dtype=np.int64)
+    vectors_before = before.vectors.reconstruct(pids)
+    before.close()
+    (mini_corpus / "extra.txt").write_text(
+        "Posyandu keliling mendatangi dusun terpencil setiap bulan.\n\nKader mencatat berat badan balita.",
+        encoding="utf-8",
+    )
+    report, _ = _update(folder, [mini_corpus])
+    assert report.added == 1
+    after = Index.open(folder)
+    assert after.manifest["vectors"]["params"]["trained_for"] > before.manifest["vectors"]["params"]["trained_for"]
+    assert np.array_equal(after.vectors.reconstruct(pids), vectors_before)
+    assert after.verify() == []

@@ -1,10 +1,34 @@
 """FAISS vectors with stable passage ids; the structure is chosen by size.
 
-Up to ``EXACT_LIMIT`` passages an exact inner-product index answers in a few
-milliseconds, so nothing is approximated. Beyond it an inverted-file index
-with 8-bit scalar quantisation keeps a million 384-dimensional passages in
-about 400 MB and is searched with ``nprobe`` lists. Both keep the passage ids
-given by the store, so documents can be removed and replaced.
+Up to ``EXACT_LIMIT`` passages an exact inner-product index (``flat-ip``)
+answers in about a millisecond, so nothing is approximated. Beyond it an
+inverted file with 8-bit scalar quantisation (``ivf-sq8``) keeps a million
+384-dimensional passages in about 0.4 GB. Both keep the passage ids given by
+the store, so documents can be removed and replaced.
+
+The IVF parameters, measured on clustered synthetic 384-d vectors
+(``python benchmarks/run.py --only faiss``; numbers in benchmarks/RESULTS.md):
+
+- ``nlist`` = the power of two nearest sqrt(passages) (256 to 8192): 512
+  lists at 200k, 1024 at 1M. Training k-means costs about 64 x nlist^2 x d,
+  so the old 4 x sqrt(n) (4096 lists at 1M) took 236 s to train on 2 cores;
+  with 1024 lists it takes seconds, and a search still scans only a few
+  thousand codes (a few ms, against a 50 ms budget).
+- Training sample: ``TRAIN_PER_LIST`` (64) vectors per list (faiss warns
+  below 39). At 200k, 32, 64 and 128 per list gave recall@10 0.9725-0.9765
+  at nprobe 32, differences within k-means' run-to-run noise.
+- ``nprobe`` = nlist / 32, at least 32: at 200k (512 lists) recall@10 was
+  0.955-0.972 at nprobe 8, 0.969-0.975 at 16 and 0.973-0.977 at 32, where
+  it stops rising (the 8-bit codes, not the lists, set the ceiling).
+- Codes are not residuals (``by_residual`` false): each vector's code does
+  not depend on its list, so a retrain (the index grew ``RETRAIN_GROWTH``
+  times) moves the decoded vectors into new lists with the old scalar
+  quantiser and every code stays bit for bit what it was. Residual codes
+  re-encoded after a retrain doubled the quantisation error and cost 1 point
+  of recall@10 each time (0.9815 -> 0.972 at 200k); non-residual codes cost
+  0.5 point once (0.9765) and nothing on retrains. Indexes written before
+  (residual codes; no ``by_residual`` in the manifest) load and search as
+  they are; their first retrain re-encodes them once.
 """
 
 from __future__ import annotations
@@ -22,6 +46,9 @@ EXACT_LIMIT = 50_000
 # Rebuild the inverted lists when the index has grown this much past the
 # size it was trained for, so list lengths stay balanced.
 RETRAIN_GROWTH = 4.0
+# Training vectors per inverted list (faiss warns below 39).
+TRAIN_PER_LIST = 64
+MIN_NLIST, MAX_NLIST = 256, 8192
 
 
 @dataclass(frozen=True)
@@ -37,13 +64,22 @@ class VectorSpec:
 
 
 def choose_spec(n_passages: int) -> VectorSpec:
-    """The structure for an index of this many passages."""
+    """The structure for an index of this many passages (parameters explained in the module docstring)."""
     if n_passages <= EXACT_LIMIT:
         return VectorSpec("flat-ip")
-    nlist = int(2 ** round(math.log2(4 * math.sqrt(n_passages))))
-    nlist = max(256, min(nlist, 16384))
-    # nprobe measured in benchmarks/ for recall@10 >= 0.95 against exact search.
-    return VectorSpec("ivf-sq8", {"nlist": nlist, "nprobe": max(16, nlist // 64), "trained_for": n_passages})
+    nlist = int(2 ** round(math.log2(math.sqrt(n_passages))))
+    nlist = max(MIN_NLIST, min(nlist, MAX_NLIST))
+    return VectorSpec(
+        "ivf-sq8",
+        {"nlist": nlist, "nprobe": max(32, nlist // 32), "by_residual": False, "trained_for": n_passages},
+    )
+
+
+def training_sample(vectors: np.ndarray, spec: VectorSpec, seed: int = 0) -> np.ndarray:
+    """The rows an IVF index of ``spec`` is trained on: ``TRAIN_PER_LIST`` per list, drawn with a fixed seed."""
+    size = min(len(vectors), int(spec.params["nlist"]) * TRAIN_PER_LIST)
+    rows = np.random.default_rng(seed).choice(len(vectors), size=size, replace=False)
+    return np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32)
 
 
 def needs_rebuild(current: VectorSpec, n_passages: int) -> bool:
@@ -65,8 +101,20 @@ class VectorIndex:
         self.spec = spec
 
     @classmethod
-    def empty(cls, dimension: int, spec: VectorSpec, training: np.ndarray | None = None) -> VectorIndex:
-        """A new index of the given structure (IVF needs training vectors)."""
+    def empty(
+        cls,
+        dimension: int,
+        spec: VectorSpec,
+        training: np.ndarray | None = None,
+        *,
+        codes_of: VectorIndex | None = None,
+    ) -> VectorIndex:
+        """A new index of the given structure (IVF needs training vectors).
+
+        ``codes_of``: an IVF index with non-residual codes whose scalar
+        quantiser the new one keeps, so vectors decoded from it are encoded
+        to the same codes again (a retrain loses nothing).
+        """
         import faiss
 
         if spec.structure == "flat-ip":
@@ -74,11 +122,20 @@ class VectorIndex:
         if spec.structure == "ivf-sq8":
             if training is None or len(training) < spec.params["nlist"]:
                 raise ValueError("an IVF index needs at least nlist training vectors")
+            by_residual = bool(spec.params.get("by_residual", True))
             quantizer = faiss.IndexFlatIP(dimension)
             index = faiss.IndexIVFScalarQuantizer(
-                quantizer, dimension, spec.params["nlist"], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+                quantizer,
+                dimension,
+                spec.params["nlist"],
+                faiss.ScalarQuantizer.QT_8bit,
+                faiss.METRIC_INNER_PRODUCT,
+                by_residual,
             )
             index.train(np.ascontiguousarray(training, dtype=np.float32))
+            old = codes_of.index if codes_of is not None and codes_of.spec.structure == "ivf-sq8" else None
+            if old is not None and not by_residual and not old.by_residual and old.sq.d == dimension:
+                faiss.copy_array_to_vector(faiss.vector_to_array(old.sq.trained), index.sq.trained)
             index.set_direct_map_type(faiss.DirectMap.Hashtable)
             index.nprobe = spec.params["nprobe"]
             return cls(index, spec)
