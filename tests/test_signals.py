@@ -256,3 +256,47 @@ def test_importing_signals_does_not_import_spacy() -> None:
     code = "import sys, nlp.classify.signals, nlp.classify.scheme; print('spacy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4.2.1 Dasar Hukum Penyelenggaraan Layanan Antar Obat",
+        "Temuan 2: Anggaran Operasional Layanan Dipangkas",
+        "3.1 Dukungan Anggaran dan Regulasi ........ 14",
+    ],
+)
+def test_numbered_title_case_headings_and_contents_lines_give_nothing(text: str) -> None:
+    assert _found(text) == set()
+
+
+def test_a_wrapped_line_does_not_hide_a_cue() -> None:
+    text = "Biaya operasional layanan\ndianggarkan setiap tahun dalam APBD melalui DPA Dinas Sosial."
+    assert "anggaran" in _found(text)
+
+
+def test_sentences_under_a_recommendation_heading_are_proposals() -> None:
+    text = (
+        "Layanan berjalan di empat kecamatan.\n\n5.2 Rekomendasi\n\n"
+        "Dinas Sosial menganggarkan honor petugas dalam APBD setiap tahun.\n"
+        "Layanan diperluas ke seluruh kecamatan."
+    )
+    found = _found(text)
+    assert "anggaran" not in found and "perluasan" not in found
+    # what was done is still reported under such a heading
+    done = "Rencana Tindak Lanjut\n\nSejak 2022 honor petugas telah dianggarkan dalam APBD setiap tahun."
+    assert "anggaran" in _found(done)
+
+
+def test_a_colon_sentence_that_recommends_opens_a_list_of_proposals() -> None:
+    text = "Tim evaluasi merekomendasikan langkah berikut:\n- Honor kader dibayarkan dari dana desa masing-masing."
+    assert "anggaran" not in _found(text)
+
+
+def test_problems_under_a_background_heading_are_not_risks_of_the_innovation() -> None:
+    text = (
+        "A. Latar Belakang\n\nSinyal internet di desa pesisir sering terputus dan petugas kekurangan tenaga.\n\n"
+        "B. Hasil\n\nSinyal internet di desa pesisir sering terputus sehingga aplikasi tidak dapat diakses."
+    )
+    found = [s for s in find_signals(text) if s.signal == "kendala_teknis"]
+    assert [s.sentence.startswith("Sinyal internet di desa pesisir sering terputus sehingga") for s in found] == [True]

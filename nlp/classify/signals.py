@@ -59,7 +59,14 @@ _MARKER_FIELDS = (
     ("PLAN", "plan_year_markers"),
     ("CITE", "citation_year_markers"),
     ("SKIP", "skip_sentence_markers"),
+    ("PLANSEC", "plan_section_headings"),
+    ("BACKSEC", "background_section_headings"),
+    ("REAL", "realis_markers"),
 )
+# Section kinds a heading can open: what follows a "Rekomendasi" or "Rencana
+# Tindak Lanjut" heading is a proposal, what follows "Latar Belakang" is the
+# situation before the innovation.
+_SECTION_KINDS = {"PLANSEC": "plan", "BACKSEC": "background"}
 _COORDINATORS = frozenset(
     {
         "dan",
@@ -82,9 +89,24 @@ _NEGATION_TRANSPARENT = frozenset({"maupun", "atau", "ataupun", "apalagi", "beru
 _MODAL_TRANSPARENT = frozenset({"dan", "serta", "maupun", "atau", "ataupun", "yang", "untuk", "guna"})
 _STRONG_BREAKS = frozenset({";", "namun", "tetapi", "tapi", "sedangkan", "sementara", "padahal", "melainkan", "."})
 _MIN_WORDS = 4
+# Title-case headings: a number or label opens them, and only these words stay lower-case.
+_MAX_TITLE_WORDS = 14
+_NUMBERED_TITLE = re.compile(
+    r"^(?:(?:[0-9]+(?:\.[0-9]+)*\.?|[IVXLC]+\.|[A-Za-z][.)])\s|(?:bab|bagian|temuan|tabel|gambar|lampiran)\s+[0-9IVX]+\b)",
+    re.IGNORECASE,
+)
+_TITLE_FUNCTION_WORDS = frozenset(
+    "dan di ke dari yang untuk dalam pada atau serta dengan tentang terhadap sebagai oleh bagi melalui per".split()
+)
+_TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*[0-9ivx]+\s*$|…{2,}\s*[0-9ivx]+\s*$")
 _YEAR = re.compile(r"^(?:19[5-9][0-9]|20[0-4][0-9])$")
 _YEAR_IN_TOKEN = re.compile(r"(?<![0-9])(19[5-9][0-9]|20[0-4][0-9])(?![0-9])")
 _MAX_EXPANSIONS = 512
+# A single line break inside running text is only the wrapping of a PDF or DOCX
+# line ("keluarga\npelajar berkurang"); it becomes a plain space before matching
+# so that cue sequences and gaps see through it. A break before a list item
+# ("- ", "2. ", "b) ") or a blank line stays: there it separates clauses.
+_LINE_WRAP = re.compile(r"(?<=\S)\n(?=\S)(?![-•*▪●◦–]\s|\(?[0-9a-zA-Z]{1,2}[.)]\s)")
 
 
 @dataclass(frozen=True)
@@ -198,6 +220,7 @@ class _SignalMatcher:
         # Markers are short and shared by all signals: one Matcher per group.
         self.markers: list[tuple[str, Any]] = []
         self.plan_markers = Matcher(self.vocab, validate=False)
+        self.section_markers: dict[str, Any] = {}
         for key, field_name in _MARKER_FIELDS:
             group = Matcher(self.vocab, validate=False)
             single: dict[str, set[str]] = {"LEMMA": set(), "LOWER": set()}
@@ -222,6 +245,8 @@ class _SignalMatcher:
                     group.add(f"{key}:{attribute}", [[{attribute: {"IN": sorted(values)}}]])
             if key == "PLAN":
                 self.plan_markers = group
+            elif key in _SECTION_KINDS:
+                self.section_markers[_SECTION_KINDS[key]] = group
             else:
                 self.markers.append((key, group))
 
@@ -263,6 +288,7 @@ class _SignalMatcher:
         self.modal_post_window = int(rules.get("modal_post_window", 6))
         self.plan_window = int(rules.get("plan_year_window", 4))
         self.min_years = int(rules.get("min_running_years", 2))
+        self.background_exempt = frozenset(rules.get("background_section_exempt", ()))
 
     # ------------------------------------------------------------ stems
 
@@ -446,7 +472,8 @@ class _SignalMatcher:
     def run(
         self, text: str, sentences: Sequence[Span], reference_year: int | None, max_per_signal: int | None
     ) -> list[Signal]:
-        doc = self.tokenize(text)
+        # Same length, so sentence offsets still hold.
+        doc = self.tokenize(_LINE_WRAP.sub(" ", text))
         state = _DocState(doc, self)
 
         spans = []
@@ -454,9 +481,16 @@ class _SignalMatcher:
             span = doc.char_span(sentence.start, sentence.end, alignment_mode="expand")
             spans.append(span)
         best: dict[tuple[int, str], int] = {}
+        section: str | None = None
         for index, span in enumerate(spans):
-            if span is None or _is_heading(span):
+            if span is None:
                 continue
+            if _is_heading(span):
+                section = self._section(span, at_start=True)
+                continue
+            if span[-1].text == ":" or (len(span) > 1 and span[-1].is_space and span[-2].text == ":"):
+                # "Tim merekomendasikan langkah berikut:" opens a list of proposals too
+                section = self._section(span, at_start=False) or section
             matches: dict[str, list[_Match]] = defaultdict(list)
             vetoed: set[str] = set()
             lemmas = {token.lemma for token in span}
@@ -481,7 +515,7 @@ class _SignalMatcher:
                 if signal_id in vetoed:
                     continue
                 for emitted, strength in self._decide(
-                    signal_id, signal_matches, span, next_span, state, reference_year
+                    signal_id, signal_matches, span, next_span, state, reference_year, section
                 ).items():
                     key = (index, emitted)
                     best[key] = min(strength, best.get(key, strength))
@@ -500,6 +534,22 @@ class _SignalMatcher:
             definition = self.signals[signal_id]
             out.append(Signal(signal_id, definition.polarity, sentence.text, sentence.start, sentence.end))
         return out
+
+    def _section(self, span: Any, *, at_start: bool) -> str | None:
+        """The kind of section a heading opens ("plan", "background"), or None for any other heading.
+
+        With ``at_start`` the marker must open the heading (after its number:
+        "4.2 Rekomendasi", not "Kendala dan Tindak Lanjut"); otherwise anywhere
+        in the sentence ("Tim merekomendasikan hal berikut:").
+        """
+        first = next((token.i for token in span if token.is_alpha), None)
+        if first is None:
+            return None
+        for kind, group in self.section_markers.items():
+            for _, start, _ in group(span):
+                if not at_start or span.start + start == first:
+                    return kind
+        return None
 
     def _candidates(self, lemmas: set[int], lowers: set[int]) -> list[_Rule]:
         """Cues whose every anchor finds a word in the sentence, in scheme order (vetoes included)."""
@@ -522,15 +572,24 @@ class _SignalMatcher:
         next_span: Any,
         state: _DocState,
         reference_year: int | None,
+        section: str | None = None,
     ) -> dict[str, int]:
         """What a sentence's matches for one signal id turn into: the id or its negated_as, with a strength rank.
 
         The rank is the position of the matching cue in the signal's list (cues
         are listed strongest first), so that ``max_per_signal`` keeps the
-        clearest evidence.
+        clearest evidence. Under a plan heading ``section`` is "plan" and
+        nothing is evidence unless the sentence reports what was done ("telah",
+        "sejak"); under a background heading it is "background" and no risk is,
+        but for risks that describe the innovation itself
+        (``cue_rules.background_section_exempt``: who it depends on).
         """
         definition = self.signals[signal_id]
         out: dict[str, int] = {}
+        if section == "plan" and not state.realis(span):
+            return out
+        if section == "background" and definition.polarity == "risk" and signal_id not in self.background_exempt:
+            return out
 
         def emit(emitted: str, match: _Match) -> None:
             strength = self.strength[match.key]
@@ -608,6 +667,7 @@ class _DocState:
         self.background_ends: set[int] = set()
         self.citation_ends: set[int] = set()
         self.skip_starts: set[int] = set()
+        self.realis_tokens: set[int] = set()
         self._done: set[int] = set()
         self._plan_ends: set[int] | None = None
         self._reference: tuple[int | None] | None = None
@@ -652,6 +712,7 @@ class _DocState:
         self.background_ends.update(end - 1 for _, end in found["BACK"])
         self.citation_ends.update(end - 1 for _, end in found["CITE"])
         self.skip_starts.update(start for start, _ in found["SKIP"])
+        self.realis_tokens.update(start for start, _ in found["REAL"])
 
     def _scan_back(
         self, start: int, floor: int, window: int, targets: set[int], transparent: frozenset[str] = frozenset()
@@ -707,6 +768,10 @@ class _DocState:
 
     def background_before(self, start: int, floor: int) -> bool:
         return any(floor <= i < start for i in self.background_ends)
+
+    def realis(self, span: Any) -> bool:
+        """The sentence reports something done or under way ("telah", "sudah", "sejak"), not a proposal."""
+        return any(span.start <= i < span.end for i in self.realis_tokens)
 
     def plan_before(self, index: int) -> bool:
         if self._plan_ends is None:
@@ -773,8 +838,24 @@ def _atom_test(word: str, stem: Any) -> dict[str, Any]:
 
 
 def _is_heading(span: Any) -> bool:
-    """Headings and list labels ("PEMANTAUAN DAN EVALUASI", "Tahap 5: Perluasan.") are not evidence."""
+    """Headings, list labels and contents lines are not evidence.
+
+    A heading is short ("Tahap 5: Perluasan."), all capitals ("PEMANTAUAN DAN
+    EVALUASI"), a table-of-contents line ("3.2 Dasar Hukum ...... 12"), or a
+    numbered or labelled title in title case with no full stop ("3.2.2 Dasar
+    Hukum Penyelenggaraan Inovasi", "Temuan 1: Tingkat Keterisian Lapak Menurun
+    Tajam").
+    """
     words = [token for token in span if token.is_alpha]
     if len(words) < _MIN_WORDS:
         return True
-    return not any(token.text != token.text.upper() for token in words)
+    if not any(token.text != token.text.upper() for token in words):
+        return True
+    text = span.text.strip()
+    if _TOC_LINE.search(text):
+        return True
+    if len(words) > _MAX_TITLE_WORDS or text[-1] in ".;!?," or "|" in text:
+        return False
+    if not _NUMBERED_TITLE.match(text):
+        return False
+    return all(token.text[0].isupper() or token.lower_ in _TITLE_FUNCTION_WORDS for token in words)
