@@ -36,6 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 _SPACE = re.compile(r"\s+")
+NOT_INNOVATIONS: set[str] = set()  # filled by load_corpus from the gold labels
 
 
 def split_of(doc_id: str) -> str:
@@ -125,6 +126,8 @@ def load_corpus() -> tuple[dict[str, str], dict[str, int | None], dict[str, list
                     continue
                 located.append(GoldSignal(item["signal"], span[0], span[1], item["sentence"]))
             gold[doc_id] = located
+            if not record.get("is_innovation", True):
+                NOT_INNOVATIONS.add(doc_id)
     return texts, years, gold, problems
 
 
@@ -198,6 +201,11 @@ def main() -> int:
         action="store_true",
         help="score the learned sentence tagger instead of the rules: out-of-fold on train, fitted on train for dev",
     )
+    parser.add_argument(
+        "--gold-gate",
+        action="store_true",
+        help="drop predictions on documents the gold calls non-innovations (a perfect is_innovation gate)",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -235,6 +243,8 @@ def main() -> int:
         n_docs += 1
         n_chars += len(text)
         predicted = tagged[doc_id] if args.tagger else [(s.signal, s.start, s.end, s.sentence) for s in found]
+        if args.gold_gate and doc_id in NOT_INNOVATIONS:
+            predicted = []
         tp, fp, fn = match(predicted, gold[doc_id])
         for kind, items in (("tp", tp), ("fp", fp), ("fn", fn)):
             for signal, sentence in items:
