@@ -428,7 +428,8 @@ def cold_large_index(cache: Path) -> dict[str, Any]:
     folder = COLD_LARGE_INDEX
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest["embedder"]["name"] == "e5-small" and manifest["counts"]["passages"] >= COLD_LARGE_PASSAGES:
+        # A document can make two passages or none, so the count is about, not exactly, 10,000.
+        if manifest["embedder"]["name"] == "e5-small" and manifest["counts"]["passages"] >= 0.9 * COLD_LARGE_PASSAGES:
             return {"path": str(folder), "passages": manifest["counts"]["passages"], "built_s": None}
     except (OSError, ValueError, KeyError):
         pass
