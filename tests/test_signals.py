@@ -300,3 +300,37 @@ def test_problems_under_a_background_heading_are_not_risks_of_the_innovation() -
     )
     found = [s for s in find_signals(text) if s.signal == "kendala_teknis"]
     assert [s.sentence.startswith("Sinyal internet di desa pesisir sering terputus sehingga") for s in found] == [True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sejak aplikasi dipakai, jumlah pengaduan terkait antrean turun dari 120 menjadi 15 per bulan.",
+        "Angka keterlambatan penyaluran bantuan turun drastis pada 2023.",
+        "Petugas tinggal bersama keluarga nelayan selama pendataan berlangsung.",
+        "Pada musim kemarau air sungai surut sehingga perahu tidak bisa berlayar.",
+    ],
+)
+def test_a_fall_that_is_an_improvement_or_another_sense_is_no_decline(text: str) -> None:
+    assert "penurunan_kinerja" not in _found(text)
+
+
+def test_a_real_decline_in_use_is_still_found() -> None:
+    assert "penurunan_kinerja" in _found("Jumlah pengguna aktif turun dari 800 orang menjadi 120 orang pada 2023.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sensor di muara sungai rawan dicuri karena dipasang di tempat terbuka.",
+        "Risiko terbesar adalah gangguan jaringan seluler pada jam sibuk.",
+        "Apabila server rusak, petugas mencatat antrean secara manual.",
+    ],
+)
+def test_a_possible_or_feared_problem_is_not_a_current_risk(text: str) -> None:
+    assert "kendala_teknis" not in _found(text)
+
+
+def test_dependence_on_the_head_of_region_holds_under_a_condition() -> None:
+    text = "Warga ragu layanan ini akan bertahan bila bupati tidak lagi menjabat setelah pilkada."
+    assert "tergantung_kepala_daerah" in _found(text)

@@ -62,6 +62,7 @@ _MARKER_FIELDS = (
     ("PLANSEC", "plan_section_headings"),
     ("BACKSEC", "background_section_headings"),
     ("REAL", "realis_markers"),
+    ("RMOD", "risk_modal_markers"),
 )
 # Section kinds a heading can open: what follows a "Rekomendasi" or "Rencana
 # Tindak Lanjut" heading is a proposal, what follows "Latar Belakang" is the
@@ -288,7 +289,9 @@ class _SignalMatcher:
         self.modal_post_window = int(rules.get("modal_post_window", 6))
         self.plan_window = int(rules.get("plan_year_window", 4))
         self.min_years = int(rules.get("min_running_years", 2))
-        self.background_exempt = frozenset(rules.get("background_section_exempt", ()))
+        # Risks that say what the innovation depends on (its head of region, one officer): true of the
+        # innovation itself, so neither a background heading nor "bila ... tidak lagi menjabat" removes them.
+        self.dependence_risks = frozenset(rules.get("dependence_risks", ()))
 
     # ------------------------------------------------------------ stems
 
@@ -582,13 +585,13 @@ class _SignalMatcher:
         nothing is evidence unless the sentence reports what was done ("telah",
         "sejak"); under a background heading it is "background" and no risk is,
         but for risks that describe the innovation itself
-        (``cue_rules.background_section_exempt``: who it depends on).
+        (``cue_rules.dependence_risks``: who it depends on).
         """
         definition = self.signals[signal_id]
         out: dict[str, int] = {}
         if section == "plan" and not state.realis(span):
             return out
-        if section == "background" and definition.polarity == "risk" and signal_id not in self.background_exempt:
+        if section == "background" and definition.polarity == "risk" and signal_id not in self.dependence_risks:
             return out
 
         def emit(emitted: str, match: _Match) -> None:
@@ -633,6 +636,10 @@ class _SignalMatcher:
                     continue
                 if definition.modal_sensitive and state.modal_before(match.start, lo):
                     continue
+                if signal_id not in self.dependence_risks and (
+                    state.potential_before(match.start, lo) or state.potential_before(match.end - 1, lo)
+                ):
+                    continue
                 if state.background_before(match.start, lo):
                     continue
                 if definition.overcomable and state.overcome(match.start, span, next_span):
@@ -668,6 +675,7 @@ class _DocState:
         self.citation_ends: set[int] = set()
         self.skip_starts: set[int] = set()
         self.realis_tokens: set[int] = set()
+        self.risk_modal_ends: set[int] = set()
         self._done: set[int] = set()
         self._plan_ends: set[int] | None = None
         self._reference: tuple[int | None] | None = None
@@ -713,6 +721,7 @@ class _DocState:
         self.citation_ends.update(end - 1 for _, end in found["CITE"])
         self.skip_starts.update(start for start, _ in found["SKIP"])
         self.realis_tokens.update(start for start, _ in found["REAL"])
+        self.risk_modal_ends.update(end - 1 for _, end in found["RMOD"])
 
     def _scan_back(
         self, start: int, floor: int, window: int, targets: set[int], transparent: frozenset[str] = frozenset()
@@ -758,6 +767,16 @@ class _DocState:
         if any(floor <= i < start for i in self.modal_scope_ends):
             return True  # "Tim merekomendasikan: (1) ... diperluas": the rest of the sentence is a proposal
         return self._scan_back(start, floor, self.m.modal_window, self.modal_ends, _MODAL_TRANSPARENT)
+
+    def potential_before(self, start: int, floor: int) -> bool:
+        """A risk that is only possible, feared or proposed against, not current.
+
+        "rawan dicuri", "kalau sinyal hilang", "Risiko lain adalah gangguan
+        jaringan", or inside a recommendation ("Tim menyarankan: ... yang rusak").
+        """
+        if any(floor <= i < start for i in self.modal_scope_ends):
+            return True
+        return self._scan_back(start, floor, self.m.modal_window, self.risk_modal_ends, _MODAL_TRANSPARENT)
 
     def modal_after(self, end: int, ceiling: int) -> bool:
         return self._scan_forward(end, ceiling, self.m.modal_post_window, self.modal_post_starts)
