@@ -334,3 +334,28 @@ def test_a_possible_or_feared_problem_is_not_a_current_risk(text: str) -> None:
 def test_dependence_on_the_head_of_region_holds_under_a_condition() -> None:
     text = "Warga ragu layanan ini akan bertahan bila bupati tidak lagi menjabat setelah pilkada."
     assert "tergantung_kepala_daerah" in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kepala Bidang Pendidikan Tinggi dan Kemitraan mengatakan pendaftaran dibuka bulan depan.",
+        "Perjanjian kerja sama dengan PT Sinar Laut berakhir pada Juni 2022 dan tidak diperpanjang.",
+        "Dinas Perhubungan bekerja sama dengan Dinas Pendidikan untuk menetapkan rute antar sekolah.",
+        "Penilaian mencakup aspek regulasi, anggaran, SDM, kelembagaan dan kemitraan.",
+    ],
+)
+def test_titles_ended_contracts_and_coordination_between_offices_are_not_partnerships(text: str) -> None:
+    assert "kemitraan" not in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UPTD Pengelola Pasar yang dibentuk pada 2018 kini mengelola aplikasi retribusi.",
+        "Aset dipinjamkan lewat perjanjian pinjam pakai antara pemkab dan koperasi nelayan selama lima tahun.",
+        "Sejak 2019 layanan diperluas ke empat kecamatan lain.",
+    ],
+)
+def test_a_unit_formed_a_contract_term_or_an_expansion_year_is_not_running_for_years(text: str) -> None:
+    assert "berjalan_bertahun" not in _found(text, reference_year=2024)
