@@ -6,6 +6,7 @@ disagreements for a human (or second annotator) to decide, and applies the
 decisions back to ``corpora/labels``:
 
     python corpora/tools/signal_review.py export OUT_DIR   # one review sheet per label file
+    python corpora/tools/signal_review.py export-tagger OUT_DIR DECIDED...  # second round: the tagger's disagreements
     python corpora/tools/signal_review.py show DOC_ID       # a document, sentence by sentence
     python corpora/tools/signal_review.py apply DECISIONS.jsonl...   # update corpora/labels
 
@@ -175,6 +176,104 @@ def export(out_dir: Path) -> int:
     return 0
 
 
+def export_tagger(out_dir: Path, decided: list[Path]) -> int:
+    """Second round: disagreements between the gold and the learned tagger (rules + sentence model).
+
+    Train documents get out-of-fold predictions and dev documents those of a
+    tagger fitted on train, as ``benchmarks/signals_eval.py --tagger`` scores
+    them. Items already decided in ``decided`` files (same document, signal
+    and sentence) are not asked again.
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from signals_eval import load_corpus, tagger_predictions  # type: ignore[import-not-found]
+
+    seen = set()
+    for path in decided:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                seen.add((row["id"], row["signal"], _SPACE.sub(" ", row["sentence"]).strip()))
+    texts, years, gold, _problems = load_corpus()
+    predicted = tagger_predictions(texts, years, gold)
+    docs = load_documents()
+    labels = {}
+    for path in sorted(LABELS.glob("*.labels.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                labels[record["id"]] = (path.name, record)
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    totals: dict[str, int] = defaultdict(int)
+    for doc_id in sorted(gold):
+        name, record = labels[doc_id]
+        if not record.get("is_innovation", True):
+            continue  # the is_innovation gate removes every signal of these
+        raw = docs[doc_id][0]
+        used: set[int] = set()
+        counter = 0
+        for signal, start, end, sentence in predicted.get(doc_id, []):
+            hit = next(
+                (
+                    i
+                    for i, g in enumerate(gold[doc_id])
+                    if i not in used and g.signal == signal and start < g.end and g.start < end
+                ),
+                None,
+            )
+            if hit is not None:
+                used.add(hit)
+                continue
+            raw_sentence = locate_raw(sentence, raw)
+            if raw_sentence is None or (doc_id, signal, _SPACE.sub(" ", raw_sentence).strip()) in seen:
+                totals["skipped"] += 1
+                continue
+            counter += 1
+            polarity = next(s["polarity"] for s in _signal_defs() if s["id"] == signal)
+            by_file[name].append(
+                {
+                    "key": f"{doc_id}#t{counter}",
+                    "kind": "rule_only",
+                    "id": doc_id,
+                    "split": split_of(doc_id),
+                    "signal": signal,
+                    "polarity": polarity,
+                    "sentence": raw_sentence,
+                    "gold_signals_here": [g.signal for g in gold[doc_id] if start < g.end and g.start < end],
+                }
+            )
+        for i, g in enumerate(gold[doc_id]):
+            if i in used or (doc_id, g.signal, _SPACE.sub(" ", g.sentence).strip()) in seen:
+                continue
+            counter += 1
+            by_file[name].append(
+                {
+                    "key": f"{doc_id}#u{counter}",
+                    "kind": "gold_only",
+                    "id": doc_id,
+                    "split": split_of(doc_id),
+                    "signal": g.signal,
+                    "polarity": next(s["polarity"] for s in _signal_defs() if s["id"] == g.signal),
+                    "sentence": g.sentence,
+                    "rule_signals_here": sorted(
+                        {sig for sig, a, b, _ in predicted.get(doc_id, []) if a < g.end and g.start < b}
+                    ),
+                }
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, items in sorted(by_file.items()):
+        for item in items:
+            totals[item["kind"]] += 1
+        target = out_dir / name.replace(".labels.jsonl", ".review.jsonl")
+        target.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), encoding="utf-8")
+        print(f"{target}: {len(items)} items", file=sys.stderr)
+    print(dict(totals), file=sys.stderr)
+    return 0
+
+
+def _signal_defs() -> list[dict]:
+    return json.loads((ROOT / "nlp" / "data" / "scheme-v1.json").read_text(encoding="utf-8"))["signals"]
+
+
 def show(doc_id: str) -> int:
     sys.path.insert(0, str(ROOT))
     from nlp.text import normalise, split_sentences
@@ -275,6 +374,9 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export")
     p.add_argument("out_dir", type=Path)
+    p = sub.add_parser("export-tagger")
+    p.add_argument("out_dir", type=Path)
+    p.add_argument("decided", type=Path, nargs="*", help="decision files of earlier rounds: not asked again")
     p = sub.add_parser("show")
     p.add_argument("doc_id")
     p = sub.add_parser("apply")
@@ -282,6 +384,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "export":
         return export(args.out_dir)
+    if args.command == "export-tagger":
+        return export_tagger(args.out_dir, args.decided)
     if args.command == "show":
         return show(args.doc_id)
     return apply(args.decisions)
