@@ -359,3 +359,21 @@ def test_titles_ended_contracts_and_coordination_between_offices_are_not_partner
 )
 def test_a_unit_formed_a_contract_term_or_an_expansion_year_is_not_running_for_years(text: str) -> None:
     assert "berjalan_bertahun" not in _found(text, reference_year=2024)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kontrak pemeliharaan sistem dengan penyedia aplikasi berakhir pada Desember 2023.",
+        "Rumah produksi menyediakan oven besar dan mesin pengemas vakum bagi pelaku usaha.",
+        "Banyak inovasi daerah berhenti begitu kepala daerah penggagasnya tidak lagi menjabat.",
+        "Loket pelayanan di kantor kelurahan tutup pukul empat sore.",
+    ],
+)
+def test_contract_ends_machine_names_and_general_claims_are_not_a_stopped_service(text: str) -> None:
+    assert "berhenti" not in _found(text)
+
+
+def test_a_single_officer_managing_the_app_is_not_an_institution() -> None:
+    text = "Aplikasi dibuat dan dikelola sendiri oleh seorang staf puskesmas tanpa cadangan."
+    assert "kelembagaan" not in _found(text)
