@@ -377,3 +377,14 @@ def test_contract_ends_machine_names_and_general_claims_are_not_a_stopped_servic
 def test_a_single_officer_managing_the_app_is_not_an_institution() -> None:
     text = "Aplikasi dibuat dan dikelola sendiri oleh seorang staf puskesmas tanpa cadangan."
     assert "kelembagaan" not in _found(text)
+
+
+def test_directive_list_items_are_proposals_but_reported_actions_are_not() -> None:
+    text = "Tim evaluasi menyampaikan beberapa hal:\n- Mengalokasikan honor kader dalam APBD setiap tahun;"
+    assert "anggaran" not in _found(text)
+    assert "anggaran" in _found("Dinas mengalokasikan honor kader dalam APBD setiap tahun.")
+
+
+def test_a_budget_line_struck_inside_the_cue_is_no_budget() -> None:
+    found = _found("Pos anggarannya dicoret dalam pembahasan APBD 2024.")
+    assert "anggaran" not in found

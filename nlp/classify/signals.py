@@ -99,6 +99,13 @@ _NUMBERED_TITLE = re.compile(
 _TITLE_FUNCTION_WORDS = frozenset(
     "dan di ke dari yang untuk dalam pada atau serta dengan tentang terhadap sebagai oleh bagi melalui per".split()
 )
+# Directive list items: a bare meN- verb after an optional list label ("a.", "1)", "(2)").
+_LIST_LABEL = re.compile(r"^\(?(?:[0-9]{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]?$")
+_ACTIVE_VERB = re.compile(r"^me(?:m|n|ng|ny)?[a-z]{3,}$")
+_NOT_DIRECTIVE = frozenset(
+    "mereka menurut meski meskipun melalui menjelang mengingat mengenai merupakan memang menuju mendatang "
+    "menjadi memiliki mempunyai melihat mencapai meliputi mencakup menunjukkan memperlihatkan".split()
+)
 _TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*[0-9ivx]+\s*$|…{2,}\s*[0-9ivx]+\s*$")
 _YEAR = re.compile(r"^(?:19[5-9][0-9]|20[0-4][0-9])$")
 _YEAR_IN_TOKEN = re.compile(r"(?<![0-9])(19[5-9][0-9]|20[0-4][0-9])(?![0-9])")
@@ -491,7 +498,10 @@ class _SignalMatcher:
             if _is_heading(span):
                 section = self._section(span, at_start=True)
                 continue
-            if span[-1].text == ":" or (len(span) > 1 and span[-1].is_space and span[-2].text == ":"):
+            context = section
+            if context is None and _is_directive_item(span, spans[index - 1] if index else None):
+                context = "plan"
+            if _ends_with_colon(span):
                 # "Tim merekomendasikan langkah berikut:" opens a list of proposals too
                 section = self._section(span, at_start=False) or section
             matches: dict[str, list[_Match]] = defaultdict(list)
@@ -518,7 +528,7 @@ class _SignalMatcher:
                 if signal_id in vetoed:
                     continue
                 for emitted, strength in self._decide(
-                    signal_id, signal_matches, span, next_span, state, reference_year, section
+                    signal_id, signal_matches, span, next_span, state, reference_year, context
                 ).items():
                     key = (index, emitted)
                     best[key] = min(strength, best.get(key, strength))
@@ -605,7 +615,11 @@ class _SignalMatcher:
         affirmed: list[_Match] = []
         for match in sorted(matches, key=lambda item: item.start):
             if definition.polarity == "positive":
-                negated = state.negated_before(match.start, lo) or state.negated_after(match.end, hi)
+                negated = (
+                    state.negated_before(match.start, lo)
+                    or state.negated_after(match.end, hi)
+                    or state.post_negated_inside(match.start, match.end)
+                )
                 if not negated and match.key not in self.negator_cues:
                     negated = state.negated_inside(match.start, match.end)
                 if not negated and negated_ends:
@@ -763,6 +777,10 @@ class _DocState:
     def negated_after(self, end: int, ceiling: int) -> bool:
         return self._scan_forward(end, ceiling, self.m.post_neg_window, self.post_neg_starts)
 
+    def post_negated_inside(self, start: int, end: int) -> bool:
+        """A post-negator inside a gapped cue: "pos anggarannya dicoret dalam APBD 2024" is no budget."""
+        return any(start < i < end for i in self.post_neg_starts)
+
     def modal_before(self, start: int, floor: int) -> bool:
         if any(floor <= i < start for i in self.modal_scope_ends):
             return True  # "Tim merekomendasikan: (1) ... diperluas": the rest of the sentence is a proposal
@@ -854,6 +872,34 @@ def _merge(lemmas: list[str], lowers: list[str], singles: list[list[dict[str, An
 def _atom_test(word: str, stem: Any) -> dict[str, Any]:
     """The token test for one plain word of a macro phrase: exact form with '=', stem otherwise."""
     return {"LOWER": word[1:].lower()} if word.startswith("=") else {"LEMMA": stem(word.lower())}
+
+
+def _ends_with_colon(span: Any) -> bool:
+    last = next((token for token in reversed(span) if not token.is_space), None)
+    return last is not None and last.text == ":"
+
+
+def _is_directive_item(span: Any, previous: Any) -> bool:
+    """A list item that opens with a bare active verb: a recommendation or a to-do, not a report.
+
+    "Menganggarkan honor petugas dalam APBD 2025;", "- Mengembangkan fitur
+    notifikasi." Indonesian reports state what was done with a subject ("Dinas
+    menganggarkan ..."); an item with none, in a list (a marker before it, a
+    ';' after it, or a colon sentence before it), is what someone should do.
+    """
+    words = [token for token in span if not token.is_space]
+    if not words:
+        return False
+    first = 0
+    while first < len(words) and (words[first].is_punct or _LIST_LABEL.match(words[first].text)):
+        first += 1
+    if first >= len(words):
+        return False
+    word = words[first].lower_
+    if not _ACTIVE_VERB.match(word) or word in _NOT_DIRECTIVE or word.endswith("nya"):
+        return False
+    in_list = first > 0 or words[-1].text == ";" or (previous is not None and _ends_with_colon(previous))
+    return in_list
 
 
 def _is_heading(span: Any) -> bool:
