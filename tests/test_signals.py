@@ -388,3 +388,18 @@ def test_directive_list_items_are_proposals_but_reported_actions_are_not() -> No
 def test_a_budget_line_struck_inside_the_cue_is_no_budget() -> None:
     found = _found("Pos anggarannya dicoret dalam pembahasan APBD 2024.")
     assert "anggaran" not in found
+
+
+def test_one_officer_holding_the_system_is_dependence_not_short_staffing() -> None:
+    found = _found("Server dan basis data hanya dikuasai oleh satu orang operator kontrak di dinas.")
+    assert "sdm_terbatas" not in found
+
+
+def test_revenue_paid_into_the_treasury_is_not_a_budget() -> None:
+    text = "Setiap pembayaran retribusi langsung tercatat di rekening kas daerah pada hari yang sama."
+    assert "anggaran" not in _found(text)
+
+
+def test_the_problem_an_innovation_answers_is_background() -> None:
+    text = "Program ini hadir untuk mengatasi kekurangan guru kelas di sekolah pedalaman."
+    assert "sdm_terbatas" not in _found(text)
