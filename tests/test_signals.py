@@ -403,3 +403,20 @@ def test_revenue_paid_into_the_treasury_is_not_a_budget() -> None:
 def test_the_problem_an_innovation_answers_is_background() -> None:
     text = "Program ini hadir untuk mengatasi kekurangan guru kelas di sekolah pedalaman."
     assert "sdm_terbatas" not in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Penyelenggaraan inovasi berpedoman pada Peraturan Pemerintah Nomor 38 Tahun 2017 tentang Inovasi Daerah.",
+        "Keputusan Bupati Nomor 12 Tahun 2023 tentang Tim Inovasi Daerah menjadi dasar kerja tim.",
+        "Tarif sewa lapak mengikuti Perda tentang retribusi pemakaian kekayaan daerah.",
+    ],
+)
+def test_region_level_rules_and_tariff_perda_are_not_the_innovation_regulation(text: str) -> None:
+    assert "regulasi" not in _found(text)
+
+
+def test_a_mandate_to_use_is_not_an_expansion() -> None:
+    found = _found("Perbup mewajibkan seluruh 19 puskesmas menggunakan aplikasi ini mulai Juni 2024.")
+    assert "perluasan" not in found
