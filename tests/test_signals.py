@@ -420,3 +420,13 @@ def test_region_level_rules_and_tariff_perda_are_not_the_innovation_regulation(t
 def test_a_mandate_to_use_is_not_an_expansion() -> None:
     found = _found("Perbup mewajibkan seluruh 19 puskesmas menggunakan aplikasi ini mulai Juni 2024.")
     assert "perluasan" not in found
+
+
+def test_a_running_footer_is_page_furniture() -> None:
+    assert _found("Bapperida Kota Lembah Hijau | Laporan Monev Inovasi Daerah 2024 Hal. 7") == set()
+
+
+def test_the_regions_own_monitoring_of_innovations_is_not_monev_of_this_one() -> None:
+    text = "Monitoring dan evaluasi inovasi daerah tahun 2024 dilaksanakan terhadap 15 inovasi."
+    assert "monev" not in _found(text)
+    assert "monev" in _found("Dinas melakukan monitoring dan evaluasi layanan ini setiap triwulan.")

@@ -106,6 +106,8 @@ _NOT_DIRECTIVE = frozenset(
     "mereka menurut meski meskipun melalui menjelang mengingat mengenai merupakan memang menuju mendatang "
     "menjadi memiliki mempunyai melihat mencapai meliputi mencakup menunjukkan memperlihatkan".split()
 )
+# A running header or footer: "Brida Kabupaten X | Laporan Monev 2024 Hal. 12".
+_PAGE_FURNITURE = re.compile(r"\|.*\b(?:hal|halaman|page)\.?\s*[0-9ivx]*\s*$", re.IGNORECASE)
 _TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*[0-9ivx]+\s*$|…{2,}\s*[0-9ivx]+\s*$")
 _YEAR = re.compile(r"^(?:19[5-9][0-9]|20[0-4][0-9])$")
 _YEAR_IN_TOKEN = re.compile(r"(?<![0-9])(19[5-9][0-9]|20[0-4][0-9])(?![0-9])")
@@ -906,7 +908,8 @@ def _is_heading(span: Any) -> bool:
     """Headings, list labels and contents lines are not evidence.
 
     A heading is short ("Tahap 5: Perluasan."), all capitals ("PEMANTAUAN DAN
-    EVALUASI"), a table-of-contents line ("3.2 Dasar Hukum ...... 12"), or a
+    EVALUASI"), a table-of-contents line ("3.2 Dasar Hukum ...... 12"), a page
+    header or footer ("Brida Kota X | Laporan Monev 2024 Hal. 3"), or a
     numbered or labelled title in title case with no full stop ("3.2.2 Dasar
     Hukum Penyelenggaraan Inovasi", "Temuan 1: Tingkat Keterisian Lapak Menurun
     Tajam").
@@ -917,7 +920,7 @@ def _is_heading(span: Any) -> bool:
     if not any(token.text != token.text.upper() for token in words):
         return True
     text = span.text.strip()
-    if _TOC_LINE.search(text):
+    if _TOC_LINE.search(text) or _PAGE_FURNITURE.search(text):
         return True
     if len(words) > _MAX_TITLE_WORDS or text[-1] in ".;!?," or "|" in text:
         return False
