@@ -262,7 +262,8 @@ def info_command(index_dir: Path, as_json: bool) -> None:
             (
                 "embedder",
                 f"{info.embedder['name']} (dim {info.embedder['dimension']}, "
-                f"weights {info.embedder['fingerprint'][:12]})",
+                f"weights {info.embedder['fingerprint'][:12]}, "
+                f"vectors {info.embedder.get('variant') or 'float32'})",
             ),
             ("vectors", vectors["structure"] + (f" ({params})" if params else "")),
             (
