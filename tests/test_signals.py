@@ -430,3 +430,13 @@ def test_the_regions_own_monitoring_of_innovations_is_not_monev_of_this_one() ->
     text = "Monitoring dan evaluasi inovasi daerah tahun 2024 dilaksanakan terhadap 15 inovasi."
     assert "monev" not in _found(text)
     assert "monev" in _found("Dinas melakukan monitoring dan evaluasi layanan ini setiap triwulan.")
+
+
+def test_an_offline_feature_is_not_a_network_problem() -> None:
+    text = "Aplikasi tetap dapat dipakai tanpa sinyal dan mengirim data begitu ponsel terhubung."
+    assert "kendala_teknis" not in _found(text)
+
+
+def test_never_set_by_a_decree_is_no_regulation() -> None:
+    found = _found("Layanan ini belum pernah ditetapkan dengan Keputusan Wali Kota.")
+    assert "regulasi" not in found
