@@ -440,3 +440,8 @@ def test_an_offline_feature_is_not_a_network_problem() -> None:
 def test_never_set_by_a_decree_is_no_regulation() -> None:
     found = _found("Layanan ini belum pernah ditetapkan dengan Keputusan Wali Kota.")
     assert "regulasi" not in found
+
+
+def test_a_short_form_row_with_a_number_is_a_field_not_a_heading() -> None:
+    assert "regulasi" in _found("Dasar hukum: Perbup 5/2021")
+    assert _found("Tahap 5: Perluasan.") == set()

@@ -106,6 +106,8 @@ _NOT_DIRECTIVE = frozenset(
     "mereka menurut meski meskipun melalui menjelang mengingat mengenai merupakan memang menuju mendatang "
     "menjadi memiliki mempunyai melihat mencapai meliputi mencakup menunjukkan memperlihatkan".split()
 )
+# A short "label: value" row with a date or number is a form field, not a heading ("Waktu Penerapan: Januari 2018").
+_FORM_ROW = re.compile(r"^[^:]{2,40}:\s*\S.*[0-9]")
 # A running header or footer: "Brida Kabupaten X | Laporan Monev 2024 Hal. 12".
 _PAGE_FURNITURE = re.compile(r"\|.*\b(?:hal|halaman|page)\.?\s*[0-9ivx]*\s*$", re.IGNORECASE)
 _TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*[0-9ivx]+\s*$|…{2,}\s*[0-9ivx]+\s*$")
@@ -912,14 +914,15 @@ def _is_heading(span: Any) -> bool:
     header or footer ("Brida Kota X | Laporan Monev 2024 Hal. 3"), or a
     numbered or labelled title in title case with no full stop ("3.2.2 Dasar
     Hukum Penyelenggaraan Inovasi", "Temuan 1: Tingkat Keterisian Lapak Menurun
-    Tajam").
+    Tajam"). A short form row with a number ("Waktu Penerapan: Januari
+    2018") is a field, not a heading.
     """
     words = [token for token in span if token.is_alpha]
+    text = span.text.strip()
     if len(words) < _MIN_WORDS:
-        return True
+        return not _FORM_ROW.search(text)
     if not any(token.text != token.text.upper() for token in words):
         return True
-    text = span.text.strip()
     if _TOC_LINE.search(text) or _PAGE_FURNITURE.search(text):
         return True
     if len(words) > _MAX_TITLE_WORDS or text[-1] in ".;!?," or "|" in text:
