@@ -12,14 +12,23 @@ only applies the rules of the domain guide (sections 4.4 and 5):
   dianggarkan", "rencananya akan direplikasi"); waiting for a regulation is
   ``tanpa_regulasi``;
 - risks the text says were overcome are dropped ("sempat terhenti ... kini
-  berjalan lagi"), as are problems given as background before the innovation;
+  berjalan lagi"), as are problems given as background before the innovation
+  ("untuk mengatasi ...") and risks that are only possible or feared ("rawan
+  dicuri", "apabila server rusak"; not for ``dependence_risks``);
+- sections: what follows a plan heading ("Rekomendasi", "Rencana Tindak
+  Lanjut") or a recommending colon sentence is a proposal unless it reports
+  what was done ("telah", "sejak"); risks under "Latar Belakang" are the
+  situation before the innovation; a subjectless list item opening with a
+  meN- verb ("Menganggarkan honor ...;") is a directive;
 - region-level evidence (the region's IGA award, "setiap OPD wajib memiliki satu
   inovasi") is vetoed for ``penghargaan`` and ``kebijakan_wajib``;
 - a start year ("sejak 2016") counts as ``berjalan_bertahun`` only when the
   latest year the text mentions (plans left out) or ``reference_year`` is at
   least ``min_running_years`` later.
 
-Headings, keyword lines and questions give no evidence, and a sentence that
+Headings (numbered title-case titles, contents lines and running footers
+included), keyword lines and questions give no evidence; single line breaks
+(PDF wrapping) are read as spaces; and a sentence that
 nlp.text cut after the "!" of "SP4N-LAPOR!" is joined again. Each signal is
 reported at most once per sentence, with the sentence's offsets in the
 (normalised) text. The cue syntax is documented in the scheme itself
