@@ -445,3 +445,14 @@ def test_never_set_by_a_decree_is_no_regulation() -> None:
 def test_a_short_form_row_with_a_number_is_a_field_not_a_heading() -> None:
     assert "regulasi" in _found("Dasar hukum: Perbup 5/2021")
     assert _found("Tahap 5: Perluasan.") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pembudidaya kesulitan memperluas kolam karena harga sewa lahan mahal.",
+        "Sebagian warung memperluas bangunan untuk menyimpan stok beras.",
+    ],
+)
+def test_enlarging_a_building_or_failing_to_expand_is_no_expansion(text: str) -> None:
+    assert "perluasan" not in _found(text)
