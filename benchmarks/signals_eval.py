@@ -163,7 +163,7 @@ def tagger_predictions(
     ids = sorted(gold)
     sentences = {i: split_sentences(texts[i]) for i in ids}
     found = {i: find_signals(texts[i], sentences[i], reference_year=years.get(i)) for i in ids}
-    train = [i for i in ids if split_of(i) == "train"]
+    train = [i for i in ids if split_of(i) == "train" and i not in NOT_INNOVATIONS]  # as fit_classifier does
     dev = [i for i in ids if split_of(i) == "dev"]
     tagger, oof = fit_tagger(
         [texts[i] for i in train],
@@ -175,6 +175,8 @@ def tagger_predictions(
     out: dict[str, list[tuple[str, int, int, str]]] = {}
     for i, tags in zip(train, oof, strict=True):
         out[i] = [(sig, sentences[i][k].start, sentences[i][k].end, sentences[i][k].text) for k, sig in tags]
+    for i in ids:
+        out.setdefault(i, [])  # train non-innovations: the is_innovation gate removes their signals
     for i in dev:
         tags = tagger.tag(texts[i], sentences[i], found[i])
         out[i] = [(sig, sentences[i][k].start, sentences[i][k].end, sentences[i][k].text) for k, sig, _ in tags]

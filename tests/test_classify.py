@@ -109,3 +109,33 @@ def test_tampered_or_newer_classifier_is_refused(tmp_path: Path):
         Classifier.load(folder)
     with pytest.raises(ClassifierError, match="not a classifier folder"):
         Classifier.load(tmp_path / "nothing")
+
+
+def test_tagger_context_marks_headings_and_reads_neighbours():
+    from nlp.classify.evidence import _hash, document_features, is_heading
+    from nlp.text import split_sentences
+
+    text = (
+        "Rekomendasi\n"
+        "Dinas menganggarkan biaya pemeliharaan server dalam APBD tahun depan.\n"
+        "Layanan ini diatur dengan Peraturan Bupati Nomor 4 Tahun 2021."
+    )
+    sentences = split_sentences(text)
+    assert [is_heading(text, s) for s in sentences] == [True, False, False]
+    assert not is_heading("tahapan: Uji Coba", split_sentences("tahapan: Uji Coba")[0])
+    rows = document_features(text, sentences, [set(), {"anggaran"}, {"regulasi"}])
+    assert _hash("ctx:heading") in rows[0] and _hash("ctx:heading") not in rows[1]
+    assert _hash("h:rekomendasi") in rows[1]  # the heading's words follow the sentences under it
+    assert _hash("rp:anggaran") in rows[2] and _hash("rn:regulasi") in rows[1]
+
+
+def test_tagger_of_older_feature_version_is_refused():
+    from nlp.classify.evidence import SignalTagger
+
+    arrays = {
+        "coef": np.zeros((1, 8), np.float16),
+        "intercept": np.zeros(1, np.float32),
+        "thresholds": np.full(1, 0.5, np.float32),
+    }
+    with pytest.raises(ClassifierError, match="retrain"):
+        SignalTagger.from_arrays(["regulasi"], arrays)

@@ -7,7 +7,11 @@ evidence. The tagger scores every (sentence, signal) pair with a linear model
 over the sentence's Indonesian stems (unigrams and bigrams, hashed) and the
 rule matches in that sentence, so a rule match is strong but not final, and a
 paraphrase the rules miss can still be found when its words are telling.
-Thresholds per signal come from out-of-fold predictions on training data.
+Context features say where the sentence sits: the rule matches of its
+neighbours, the words of the heading it falls under ("Rekomendasi",
+"Latar Belakang", "Kendala"), whether it is itself a heading, and its
+position in the document. Thresholds per signal come from out-of-fold
+predictions on training data.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from nlp.text import Span, stem_tokens
 HASH_BITS = 15
 DIMENSION = 1 << HASH_BITS
 RULE_WEIGHT = 3.0  # rule-match features are scaled up so a few words cannot easily overrule them
+CONTEXT_WEIGHT = 0.5  # neighbours' rule matches and the heading's words: hints, weaker than the sentence's own
+FEATURES_VERSION = 2  # 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position)
+HEADING_MAX_CHARS = 90
 
 
 def _hash(feature: str) -> int:
@@ -44,6 +51,45 @@ def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]
         features[_hash(f"r:{signal}")] = RULE_WEIGHT
     features[_hash("bias:rules")] = 1.0 if rule_signals else 0.0
     return features
+
+
+def is_heading(text: str, sentence: Span) -> bool:
+    """A short line of its own with no closing punctuation: a title, heading or table caption."""
+    line_start = sentence.start == 0 or text[sentence.start - 1] == "\n"
+    line_end = sentence.end >= len(text) or text[sentence.end] == "\n"
+    body = sentence.text.strip()
+    return (
+        line_start
+        and line_end
+        and 0 < len(body) <= HEADING_MAX_CHARS
+        and body[-1] not in ".!?;,"
+        and "|" not in body
+        and not body.rstrip().endswith(":")
+        and ": " not in body
+    )
+
+
+def document_features(text: str, sentences: Sequence[Span], rules: Sequence[set[str]]) -> list[dict[int, float]]:
+    """Feature rows of every sentence of one document: its own features plus where it sits."""
+    rows = []
+    heading_grams: list[int] = []
+    n = len(sentences)
+    for i, (sentence, rule) in enumerate(zip(sentences, rules, strict=True)):
+        row = sentence_features(sentence.text, rule)
+        if is_heading(text, sentence):
+            row[_hash("ctx:heading")] = 1.0
+            heading_grams = [_hash(f"h:{stem}") for stem in stem_tokens(sentence.text)[:8]]
+        else:
+            for h in heading_grams:
+                row[h] = row.get(h, 0.0) + CONTEXT_WEIGHT
+        for name, k in (("rp", i - 1), ("rn", i + 1)):
+            if 0 <= k < n:
+                for signal in rules[k]:
+                    key = _hash(f"{name}:{signal}")
+                    row[key] = row.get(key, 0.0) + CONTEXT_WEIGHT
+        row[_hash(f"pos:{min(4, 5 * i // max(n, 1))}")] = 1.0
+        rows.append(row)
+    return rows
 
 
 def rule_signals_by_sentence(sentences: Sequence[Span], found: Sequence[Any]) -> list[set[str]]:
@@ -135,17 +181,30 @@ class SignalTagger:
         if not sentences:
             return []
         rules = rule_signals_by_sentence(sentences, found)
-        probs = self.probabilities([sentence_features(s.text, r) for s, r in zip(sentences, rules, strict=True)])
+        probs = self.probabilities(document_features(text, sentences, rules))
         hits = np.argwhere(probs >= self.thresholds_)
         return [(int(i), self.signals[int(j)], float(probs[i, j])) for i, j in hits]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Learned state as arrays (the weight matrix in float16: it is mostly zeros and compresses well)."""
-        return {"coef": self.coef_.astype(np.float16), "intercept": self.intercept_, "thresholds": self.thresholds_}
+        return {
+            "coef": self.coef_.astype(np.float16),
+            "intercept": self.intercept_,
+            "thresholds": self.thresholds_,
+            "features_version": np.asarray([FEATURES_VERSION], np.int32),
+        }
 
     @classmethod
     def from_arrays(cls, signals: Sequence[str], arrays: dict[str, np.ndarray]) -> SignalTagger:
         """Rebuild from :meth:`to_arrays` output."""
+        version = int(arrays["features_version"][0]) if "features_version" in arrays else 1
+        if version != FEATURES_VERSION:
+            from nlp.errors import ClassifierError
+
+            raise ClassifierError(
+                f"the sentence tagger was trained on features version {version}, this inovasi-nlp computes "
+                f"version {FEATURES_VERSION}; retrain it with 'inovasi train' (or use the shipped classifier)"
+            )
         tagger = cls(list(signals))
         tagger.coef_ = arrays["coef"].astype(np.float32)
         tagger.intercept_, tagger.thresholds_ = arrays["intercept"], arrays["thresholds"]
@@ -166,10 +225,10 @@ def fit_tagger(
     """
     position = {s: i for i, s in enumerate(signal_ids)}
     rows, labels, groups = [], [], []
-    for k, (sents, cands, spans) in enumerate(zip(sentences, found, gold_spans, strict=True)):
+    for k, (text, sents, cands, spans) in enumerate(zip(texts, sentences, found, gold_spans, strict=True)):
         rules = rule_signals_by_sentence(sents, cands)
-        for sentence, rule in zip(sents, rules, strict=True):
-            rows.append(sentence_features(sentence.text, rule))
+        rows.extend(document_features(text, sents, rules))
+        for sentence in sents:
             y = np.zeros(len(signal_ids), np.int8)
             for signal, start, end in spans:
                 if signal in position and start < sentence.end and sentence.start < end:

@@ -32,7 +32,19 @@ def fit_classifier(
     for d, g in zip(docs, gold, strict=True):
         located = [(s["signal"], locate_sentence(d.text, s["sentence"])) for s in g.signals]
         spans.append([(sig, span[0], span[1]) for sig, span in located if span is not None])
-    tagger, oof = fit_tagger([d.text for d in docs], [d.sentences for d in docs], found, spans, scheme.signal_ids)
+    # The tagger learns from innovations only: the is_innovation gate removes every signal of the
+    # others, and their rule matches (all negatives) would teach it that a cue means little.
+    keep = [k for k, g in enumerate(gold) if g.is_innovation]
+    tagger, oof_kept = fit_tagger(
+        [docs[k].text for k in keep],
+        [docs[k].sentences for k in keep],
+        [found[k] for k in keep],
+        [spans[k] for k in keep],
+        scheme.signal_ids,
+    )
+    oof: list[list[tuple[int, str]]] = [[] for _ in docs]
+    for k, tags in zip(keep, oof_kept, strict=True):
+        oof[k] = tags
     evidence = [signals_from_tags(d, tags, scheme) for d, tags in zip(docs, oof, strict=True)]
     lexical = LexicalFeatures().fit(list(docs))
     X = np.hstack([np.stack([pooled_features(d.vectors) for d in docs]), lexical.transform(list(docs))])

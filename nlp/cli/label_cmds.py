@@ -31,12 +31,23 @@ labels_option = click.option(
 )
 
 
-def _embedder_for(classifier: Any, model: str | None) -> Any:
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(("auto", "onnx", "torch")),
+    default="auto",
+    show_default=True,
+    envvar="INOVASI_ENGINE",
+    help="How passages are embedded: auto (int8 ONNX on CPU, torch on a GPU), onnx, or torch (float32). "
+    "Env INOVASI_ENGINE.",
+)
+
+
+def _embedder_for(classifier: Any, model: str | None, engine: str = "auto") -> Any:
     """The classifier's embedder behind the vector cache (the model itself loads only if something needs embedding)."""
     from nlp.embed.cache import CachedEmbedder
 
     name = model or classifier.embedder["name"]
-    embedder = CachedEmbedder(_LazyEmbedder(name))
+    embedder = CachedEmbedder(_LazyEmbedder(name, engine))
     classifier.check_embedder(embedder)
     return embedder
 
@@ -44,21 +55,22 @@ def _embedder_for(classifier: Any, model: str | None) -> Any:
 class _LazyEmbedder:
     """Loads the bulk engine on the first passage that really needs embedding."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, engine: str = "auto") -> None:
         from nlp.embed import load_embedder
         from nlp.embed.registry import engine_variant
 
         self._light = load_embedder(name, engine="nano") if name == "e5-small" else None
         self._name = name
+        self._engine = engine
         self._full: Any = None
         # Known before the model loads: the vector cache is chosen by it.
-        self.variant = engine_variant(name, "auto")
+        self.variant = engine_variant(name, engine)
 
     def _model(self) -> Any:
         if self._full is None:
             from nlp.embed import load_embedder
 
-            self._full = load_embedder(self._name, engine="auto")
+            self._full = load_embedder(self._name, engine=self._engine)
         return self._full
 
     def __getattr__(self, attribute: str) -> Any:
@@ -119,6 +131,7 @@ def labels_command(as_json: bool, lang: str) -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: skip documents already in --output.")
 @classifier_option
 @model_option
+@engine_option
 def label_command(
     sources: tuple[Path, ...],
     id_field: str,
@@ -132,6 +145,7 @@ def label_command(
     resume: bool,
     classifier_dir: Path | None,
     model: str | None,
+    engine: str,
 ) -> None:
     """Label every document in SOURCES: trend, PP 38/2017 objective and form, sustainability with evidence.
 
@@ -147,7 +161,7 @@ def label_command(
     if fmt == "table" and output is not None:
         raise click.UsageError("--format table prints to the terminal; use jsonl or csv with --output")
     classifier = _load_classifier(classifier_dir)
-    embedder = _embedder_for(classifier, model)
+    embedder = _embedder_for(classifier, model, engine)
     index = None
     if index_dir is not None:
         index = Index.open(index_dir)
@@ -222,9 +236,15 @@ def _keep(item: Any, done: set[str], skipped: list[Any]) -> bool:
     help="Classifier folder to write.",
 )
 @model_option
+@engine_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train_command(
-    sources: tuple[Path, ...], label_paths: tuple[Path, ...], output: Path, model: str | None, quiet: bool
+    sources: tuple[Path, ...],
+    label_paths: tuple[Path, ...],
+    output: Path,
+    model: str | None,
+    engine: str,
+    quiet: bool,
 ) -> None:
     """Fit all label families on labelled documents and write a classifier folder.
 
@@ -242,7 +262,7 @@ def train_command(
     if not labelled:
         raise click.ClickException("no document in SOURCES has gold labels; check ids and --labels")
     name = model or "e5-small"
-    embedder = _embedder_for_training(name)
+    embedder = _embedder_for_training(name, engine)
     analysed = _analyse(labelled, embedder, quiet)
     train = [(a, ld.gold) for a, ld in zip(analysed, labelled, strict=True) if not ld.dev]
     dev = [(a, ld.gold) for a, ld in zip(analysed, labelled, strict=True) if ld.dev]
@@ -261,10 +281,10 @@ def train_command(
     )
 
 
-def _embedder_for_training(name: str) -> Any:
+def _embedder_for_training(name: str, engine: str = "auto") -> Any:
     from nlp.embed.cache import CachedEmbedder
 
-    return CachedEmbedder(_LazyEmbedder(name))
+    return CachedEmbedder(_LazyEmbedder(name, engine))
 
 
 def _analyse(labelled: list[Any], embedder: Any, quiet: bool) -> list[Any]:
@@ -290,6 +310,7 @@ def _analyse(labelled: list[Any], embedder: Any, quiet: bool) -> list[Any]:
     help="Which documents to measure (the split is fixed by document id).",
 )
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@engine_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def evaluate_command(
     sources: tuple[Path, ...],
@@ -297,6 +318,7 @@ def evaluate_command(
     classifier_dir: Path | None,
     split: str,
     fmt: str,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Measure a classifier against gold labels: per-label P/R/F1, macro-F1, confusion, signals, calibration."""
@@ -309,7 +331,7 @@ def evaluate_command(
     labelled = [ld for ld in iter_labelled(sources, gold) if split == "all" or (split == "dev") == ld.dev]
     if not labelled:
         raise click.ClickException(f"no labelled documents in the {split} split of SOURCES")
-    embedder = _embedder_for(classifier, None)
+    embedder = _embedder_for(classifier, None, engine)
     analysed = _analyse(labelled, embedder, quiet)
     metrics = evaluate_results(analysed, classifier.predict(analysed), [ld.gold for ld in labelled])
     if fmt == "json":
