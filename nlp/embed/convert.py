@@ -38,7 +38,7 @@ import platform
 import secrets
 import shutil
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -786,11 +786,20 @@ def write_model_folder(source_path: Path, dest: Path) -> None:
 # --------------------------------------------------------------------------
 # Cache management
 # --------------------------------------------------------------------------
-def check_model_folder(folder: Path, *, checksums: bool = True) -> str | None:
-    """Return why ``folder`` is not a usable converted model, or None when it is.
+def check_manifest_folder(
+    folder: Path,
+    *,
+    format_name: str,
+    format_version: int,
+    required: tuple[str, ...],
+    made: str,
+    checksums: bool = True,
+) -> str | None:
+    """Return why a checksummed cache folder is not usable, or None when it is.
 
-    Checks the manifest (format, version, source hash), then every listed
-    file's size and, with ``checksums``, its sha256.
+    Checks its manifest (format, version, source hash, the ``required`` files
+    listed), then every listed file's size and, with ``checksums``, its
+    sha256. ``made`` is the verb the messages use ("converted", "exported").
     """
     manifest_path = folder / MANIFEST_NAME
     if not manifest_path.is_file():
@@ -799,14 +808,14 @@ def check_model_folder(folder: Path, *, checksums: bool = True) -> str | None:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return f"{manifest_path} is unreadable ({exc})"
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        return f"{manifest_path} is not a {FORMAT_NAME} manifest"
-    if manifest.get("format_version") != FORMAT_VERSION:
-        return f"{manifest_path} has format version {manifest.get('format_version')}, expected {FORMAT_VERSION}"
+    if not isinstance(manifest, dict) or manifest.get("format") != format_name:
+        return f"{manifest_path} is not a {format_name} manifest"
+    if manifest.get("format_version") != format_version:
+        return f"{manifest_path} has format version {manifest.get('format_version')}, expected {format_version}"
     if (manifest.get("source") or {}).get("sha256") != SOURCE_SHA256:
-        return f"{manifest_path} was converted from another source file"
+        return f"{manifest_path} was {made} from another source file"
     files = manifest.get("files")
-    if not isinstance(files, dict) or "model.safetensors" not in files or "tokenizer.json" not in files:
+    if not isinstance(files, dict) or any(name not in files for name in required):
         return f"{manifest_path} lists no model files"
     for name, info in files.items():
         path = folder / name
@@ -823,17 +832,62 @@ def check_model_folder(folder: Path, *, checksums: bool = True) -> str | None:
     return None
 
 
-def _refuse_newer_format(folder: Path) -> None:
-    """Raise rather than overwrite a folder converted by a newer inovasi."""
+def refuse_newer_format(folder: Path, *, format_version: int, made: str) -> None:
+    """Raise rather than overwrite a cache folder that a newer inovasi-nlp wrote."""
     try:
         version = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("format_version")
     except (OSError, ValueError, AttributeError):
         return
-    if isinstance(version, int) and version > FORMAT_VERSION:
+    if isinstance(version, int) and version > format_version:
         raise EmbedderError(
-            f"{folder}: converted by a newer inovasi-nlp (format version {version}, this one reads "
-            f"{FORMAT_VERSION}); upgrade inovasi-nlp, or point INOVASI_CACHE at another folder"
+            f"{folder}: {made} by a newer inovasi-nlp (format version {version}, this one reads "
+            f"{format_version}); upgrade inovasi-nlp, or point INOVASI_CACHE at another folder"
         )
+
+
+def replace_folder(folder: Path, write: Callable[[Path], None], is_ready: Callable[[], bool]) -> None:
+    """Write a cache folder with ``write(tmp)`` and swap it in with one rename, under an exclusive lock.
+
+    Another process may have written it while this one waited for the lock:
+    then ``is_ready()`` is true and nothing is written. Temporary folders of
+    killed writers are cleared; a damaged folder is moved aside in one step,
+    then deleted. Exceptions from ``write`` propagate after the temporary
+    folder is removed.
+    """
+    models_dir = folder.parent
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(models_dir / f".{folder.name}.lock"):
+        if is_ready():
+            return
+        for stale in models_dir.glob(f".{folder.name}.tmp-*"):
+            _remove_tree(stale)  # left by a writer that was killed
+        tmp = models_dir / f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            write(tmp)
+            if folder.exists():
+                trash = models_dir / f".{folder.name}.tmp-old-{os.getpid()}-{secrets.token_hex(4)}"
+                os.replace(folder, trash)
+                _remove_tree(trash)
+            os.replace(tmp, folder)
+        except BaseException:
+            _remove_tree(tmp)
+            raise
+
+
+def check_model_folder(folder: Path, *, checksums: bool = True) -> str | None:
+    """Return why ``folder`` is not a usable converted model, or None when it is."""
+    return check_manifest_folder(
+        folder,
+        format_name=FORMAT_NAME,
+        format_version=FORMAT_VERSION,
+        required=("model.safetensors", "tokenizer.json"),
+        made="converted",
+        checksums=checksums,
+    )
+
+
+def _refuse_newer_format(folder: Path) -> None:
+    refuse_newer_format(folder, format_version=FORMAT_VERSION, made="converted")
 
 
 @contextlib.contextmanager
@@ -874,29 +928,16 @@ def ensure_converted(root: Path | None = None, *, source_path: Path | None = Non
         return folder
     _refuse_newer_format(folder)
     source = verified_source_file(source_path, root=root)
-    models_dir = folder.parent
     try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(models_dir / f".{FOLDER_NAME}.lock"):
+
+        def ready() -> bool:
             # Another process may have converted while this one waited.
-            problem = check_model_folder(folder, checksums=checksums)
-            if problem is None:
-                return folder
+            if check_model_folder(folder, checksums=checksums) is None:
+                return True
             _refuse_newer_format(folder)
-            for stale in models_dir.glob(f".{FOLDER_NAME}.tmp-*"):
-                _remove_tree(stale)  # left by a conversion that was killed
-            tmp = models_dir / f".{FOLDER_NAME}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                write_model_folder(source, tmp)
-                if folder.exists():
-                    # Move the damaged folder aside in one step, then delete it.
-                    trash = models_dir / f".{FOLDER_NAME}.tmp-old-{os.getpid()}-{secrets.token_hex(4)}"
-                    os.replace(folder, trash)
-                    _remove_tree(trash)
-                os.replace(tmp, folder)
-            except BaseException:
-                _remove_tree(tmp)
-                raise
+            return False
+
+        replace_folder(folder, lambda tmp: write_model_folder(source, tmp), ready)
     except OSError as exc:
         raise EmbedderError(
             f"{folder}: cannot write the converted e5-small model ({exc}); "

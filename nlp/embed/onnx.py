@@ -40,7 +40,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import secrets
 import shutil
 import warnings
 from collections.abc import Iterator
@@ -85,53 +84,19 @@ def onnx_model_dir(root: Path | None = None) -> Path:
 
 
 def check_onnx_folder(folder: Path, *, checksums: bool = True) -> str | None:
-    """Return why ``folder`` is not a usable int8 ONNX model, or None when it is.
-
-    Checks the manifest (format, version, source hash), then every listed
-    file's size and, with ``checksums``, its sha256.
-    """
-    manifest_path = folder / convert.MANIFEST_NAME
-    if not manifest_path.is_file():
-        return f"{manifest_path} is missing"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"{manifest_path} is unreadable ({exc})"
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        return f"{manifest_path} is not a {FORMAT_NAME} manifest"
-    if manifest.get("format_version") != FORMAT_VERSION:
-        return f"{manifest_path} has format version {manifest.get('format_version')}, expected {FORMAT_VERSION}"
-    if (manifest.get("source") or {}).get("sha256") != convert.SOURCE_SHA256:
-        return f"{manifest_path} was exported from another source file"
-    files = manifest.get("files")
-    if not isinstance(files, dict) or MODEL_FILE not in files or TOKENIZER_FILE not in files:
-        return f"{manifest_path} lists no model files"
-    for name, info in files.items():
-        path = folder / name
-        if not isinstance(info, dict):
-            return f"{manifest_path} has a bad entry for {name}"
-        try:
-            size = path.stat().st_size
-        except OSError:
-            return f"{path} is missing"
-        if size != info.get("bytes"):
-            return f"{path} has {size} bytes, the manifest says {info.get('bytes')}"
-        if checksums and convert.file_sha256(path) != info.get("sha256"):
-            return f"{path} does not match its sha256 in the manifest"
-    return None
+    """Return why ``folder`` is not a usable int8 ONNX model, or None when it is."""
+    return convert.check_manifest_folder(
+        folder,
+        format_name=FORMAT_NAME,
+        format_version=FORMAT_VERSION,
+        required=(MODEL_FILE, TOKENIZER_FILE),
+        made="exported",
+        checksums=checksums,
+    )
 
 
 def _refuse_newer_format(folder: Path) -> None:
-    """Raise rather than overwrite a folder exported by a newer inovasi."""
-    try:
-        version = json.loads((folder / convert.MANIFEST_NAME).read_text(encoding="utf-8")).get("format_version")
-    except (OSError, ValueError, AttributeError):
-        return
-    if isinstance(version, int) and version > FORMAT_VERSION:
-        raise EmbedderError(
-            f"{folder}: exported by a newer inovasi-nlp (format version {version}, this one reads "
-            f"{FORMAT_VERSION}); upgrade inovasi-nlp, or point INOVASI_CACHE at another folder"
-        )
+    convert.refuse_newer_format(folder, format_version=FORMAT_VERSION, made="exported")
 
 
 @contextlib.contextmanager
@@ -296,38 +261,26 @@ def ensure_onnx(root: Path | None = None, *, checksums: bool = True) -> Path:
         return folder
     _refuse_newer_format(folder)
     converted = convert.ensure_converted(root)
-    models_dir = folder.parent
+
+    def ready() -> bool:
+        # Another process may have exported while this one waited.
+        if check_onnx_folder(folder, checksums=checksums) is None:
+            return True
+        _refuse_newer_format(folder)
+        return False
+
     try:
-        with convert._exclusive_lock(models_dir / f".{FOLDER_NAME}.lock"):
-            # Another process may have exported while this one waited.
-            if check_onnx_folder(folder, checksums=checksums) is None:
-                return folder
-            _refuse_newer_format(folder)
-            for stale in models_dir.glob(f".{FOLDER_NAME}.tmp-*"):
-                convert._remove_tree(stale)  # left by an export that was killed
-            tmp = models_dir / f".{FOLDER_NAME}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                write_onnx_folder(converted, tmp)
-                if folder.exists():
-                    trash = models_dir / f".{FOLDER_NAME}.tmp-old-{os.getpid()}-{secrets.token_hex(4)}"
-                    os.replace(folder, trash)
-                    convert._remove_tree(trash)
-                os.replace(tmp, folder)
-            except ImportError as exc:
-                convert._remove_tree(tmp)
-                raise EmbedderError(
-                    f"{folder}: exporting e5-small to ONNX needs {_EXPORT_NEEDS} ({exc}); "
-                    'run: pip install -e . (or use engine="torch")'
-                ) from exc
-            except (RuntimeError, ValueError) as exc:
-                convert._remove_tree(tmp)
-                raise EmbedderError(
-                    f"{folder}: exporting e5-small to ONNX failed ({type(exc).__name__}: {exc}); "
-                    'use engine="torch", and report the library versions'
-                ) from exc
-            except BaseException:
-                convert._remove_tree(tmp)
-                raise
+        convert.replace_folder(folder, lambda tmp: write_onnx_folder(converted, tmp), ready)
+    except ImportError as exc:
+        raise EmbedderError(
+            f"{folder}: exporting e5-small to ONNX needs {_EXPORT_NEEDS} ({exc}); "
+            'run: pip install -e . (or use engine="torch")'
+        ) from exc
+    except (RuntimeError, ValueError) as exc:
+        raise EmbedderError(
+            f"{folder}: exporting e5-small to ONNX failed ({type(exc).__name__}: {exc}); "
+            'use engine="torch", and report the library versions'
+        ) from exc
     except OSError as exc:
         raise EmbedderError(
             f"{folder}: cannot write the int8 ONNX model ({exc}); "
