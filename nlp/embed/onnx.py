@@ -47,8 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlp.embed import convert
-from nlp.embed.base import Role
-from nlp.embed.e5 import _E5Embedder, clean_text
+from nlp.embed.e5 import _E5Embedder
 from nlp.errors import EmbedderError
 
 if TYPE_CHECKING:
@@ -318,6 +317,7 @@ class E5OnnxEmbedder(_E5Embedder):
 
     engine = "onnx"
     variant = VARIANT
+    windows_per_run = WINDOWS_PER_RUN
     device = "cpu"
 
     def __init__(self, cache_dir: Path | None = None, threads: int | None = None) -> None:
@@ -354,30 +354,6 @@ class E5OnnxEmbedder(_E5Embedder):
         self._pad_id = int(tokenizer.token_to_id("<pad>"))
         self._bos_id = int(tokenizer.token_to_id("<s>"))
         self._eos_id = int(tokenizer.token_to_id("</s>"))
-
-    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
-        import numpy as np
-
-        prompt = convert.PROMPTS[role]
-        encodings = self._token_tokenizer.encode_batch(
-            [prompt + clean_text(text) for text in texts], add_special_tokens=False
-        )
-        width = convert.WINDOW_CONTENT_TOKENS
-        windows: list[tuple[int, list[int]]] = []
-        for row, encoding in enumerate(encodings):
-            ids = encoding.ids
-            for start in range(0, max(len(ids), 1), width):
-                windows.append((row, ids[start : start + width]))
-        windows.sort(key=lambda item: len(item[1]))
-
-        sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
-        for start in range(0, len(windows), WINDOWS_PER_RUN):
-            group = windows[start : start + WINDOWS_PER_RUN]
-            means = self._window_means([ids for _, ids in group])
-            for (row, ids), mean in zip(group, means, strict=True):
-                sums[row] += max(len(ids), 1) * mean
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def _window_means(self, windows: list[list[int]]) -> np.ndarray:
         """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
