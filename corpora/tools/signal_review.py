@@ -39,24 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LABELS = ROOT / "corpora" / "labels"
 SOURCES = [ROOT / "corpora" / "sample", ROOT / "corpora" / "labelled"]
 _SPACE = re.compile(r"\s+")
-
-
-def _squeeze(text: str) -> tuple[str, list[int]]:
-    """``text`` with every whitespace run made one space, and each character's offset in ``text``."""
-    out: list[str] = []
-    offsets: list[int] = []
-    previous_space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if previous_space:
-                continue
-            out.append(" ")
-            previous_space = True
-        else:
-            out.append(ch)
-            previous_space = False
-        offsets.append(i)
-    return "".join(out), offsets
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from signals_eval import _squeeze  # noqa: E402  (whitespace-insensitive offsets, shared with the scorer)
 
 
 def locate_raw(sentence: str, raw: str) -> str | None:
@@ -184,8 +168,7 @@ def export_tagger(out_dir: Path, decided: list[Path]) -> int:
     them. Items already decided in ``decided`` files (same document, signal
     and sentence) are not asked again.
     """
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from signals_eval import load_corpus, tagger_predictions  # type: ignore[import-not-found]
+    from signals_eval import load_corpus, tagger_predictions
 
     seen = set()
     for path in decided:
