@@ -42,7 +42,7 @@ import logging
 import os
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,10 +94,6 @@ def check_onnx_folder(folder: Path, *, checksums: bool = True) -> str | None:
     )
 
 
-def _refuse_newer_format(folder: Path) -> None:
-    convert.refuse_newer_format(folder, format_version=FORMAT_VERSION, made="exported")
-
-
 @contextlib.contextmanager
 def _quiet_export() -> Iterator[None]:
     """Keep the exporter's and quantiser's warnings and log lines off the user's terminal."""
@@ -112,23 +108,19 @@ def _quiet_export() -> Iterator[None]:
         root.setLevel(level)
 
 
-def write_onnx_folder(converted: Path, dest: Path) -> None:
-    """Export the converted folder at ``converted`` to an int8 ONNX folder at ``dest`` (must not exist).
+def export_float32(converted: Path, exported: Path) -> dict[str, Any]:
+    """Export the converted folder's encoder, mean pooling included, as a float32 ONNX graph; returns its config.
 
-    Imports torch and transformers (export time only); ``manifest.json`` is
-    written last.
+    Imports torch and transformers (export time only). Shared by the ONNX
+    Runtime and OpenVINO engines, which quantise the graph each their own way.
     """
     import inspect
 
-    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
 
     from nlp.embed.e5 import quiet_transformers
 
-    dest.mkdir(parents=True)
     config = json.loads((converted / "config.json").read_text(encoding="utf-8"))
     with quiet_transformers():
         # Eager attention exports as plain MatMul/Softmax, which the optimiser fuses into one Attention op.
@@ -152,8 +144,6 @@ def write_onnx_folder(converted: Path, dest: Path) -> None:
     # Two rows, one padded, so the traced graph handles padding like any batch.
     input_ids = torch.tensor([[0, 1340, 12, 3293, 2], [0, 1340, 2, 1, 1]], dtype=torch.long)
     attention_mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.long)
-    exported = dest / "export.fp32.onnx"
-    optimised = dest / "optimised.fp32.onnx"
     options: dict[str, Any] = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         options["dynamo"] = False  # the TorchScript exporter: no onnxscript needed, patterns the optimiser knows
@@ -173,7 +163,23 @@ def write_onnx_folder(converted: Path, dest: Path) -> None:
             do_constant_folding=True,
             **options,
         )
-    del bert
+    return config
+
+
+def write_onnx_folder(converted: Path, dest: Path) -> None:
+    """Export the converted folder at ``converted`` to an int8 ONNX folder at ``dest`` (must not exist).
+
+    Imports torch and transformers (export time only); ``manifest.json`` is
+    written last.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    dest.mkdir(parents=True)
+    exported = dest / "export.fp32.onnx"
+    optimised = dest / "optimised.fp32.onnx"
+    config = export_float32(converted, exported)
     with _quiet_export():
         model = optimize_model(
             str(exported),
@@ -203,20 +209,50 @@ def write_onnx_folder(converted: Path, dest: Path) -> None:
         )
         optimised.unlink()
     shutil.copyfile(converted / TOKENIZER_FILE, dest / TOKENIZER_FILE)
+    write_export_manifest(
+        dest,
+        converted,
+        format_name=FORMAT_NAME,
+        format_version=FORMAT_VERSION,
+        variant=VARIANT,
+        dimension=int(config["hidden_size"]),
+        export={
+            "opset": OPSET,
+            "attention": "eager",
+            "graph_output": "masked mean of the last hidden states per window",
+            "fused_operators": {k: v for k, v in fused.items() if v},
+            "quantisation": QUANTISATION,
+            "float32_nodes": len(keep_float),
+        },
+        libraries=("torch", "transformers", "onnx", "onnxruntime"),
+    )
 
+
+def write_export_manifest(
+    dest: Path,
+    converted: Path,
+    *,
+    format_name: str,
+    format_version: int,
+    variant: str,
+    dimension: int,
+    export: dict[str, Any],
+    libraries: tuple[str, ...],
+) -> None:
+    """Write ``manifest.json`` (last) for an exported folder: source, export settings, versions, checksums."""
     files = {}
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
         files[path.relative_to(dest).as_posix()] = {"bytes": path.stat().st_size, "sha256": convert.file_sha256(path)}
     converted_manifest = json.loads((converted / convert.MANIFEST_NAME).read_text(encoding="utf-8"))
-    libraries = convert._library_versions()
-    for name in ("torch", "transformers", "onnx", "onnxruntime"):
-        libraries[name] = convert._package_version(name)
+    versions = convert._library_versions()
+    for name in libraries:
+        versions[name] = convert._package_version(name)
     manifest = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format": format_name,
+        "format_version": format_version,
         "embedder": "e5-small",
-        "variant": VARIANT,
-        "dimension": int(config["hidden_size"]),
+        "variant": variant,
+        "dimension": dimension,
         "max_tokens": convert.MAX_SEQ_LENGTH,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": {
@@ -230,15 +266,8 @@ def write_onnx_folder(converted: Path, dest: Path) -> None:
             "format_version": converted_manifest.get("format_version"),
             "model.safetensors_sha256": converted_manifest["files"]["model.safetensors"]["sha256"],
         },
-        "export": {
-            "opset": OPSET,
-            "attention": "eager",
-            "graph_output": "masked mean of the last hidden states per window",
-            "fused_operators": {k: v for k, v in fused.items() if v},
-            "quantisation": QUANTISATION,
-            "float32_nodes": len(keep_float),
-        },
-        "libraries": libraries,
+        "export": export,
+        "libraries": versions,
         "files": files,
     }
     convert._write_json(dest / convert.MANIFEST_NAME, manifest)
@@ -255,37 +284,64 @@ def ensure_onnx(root: Path | None = None, *, checksums: bool = True) -> Path:
         EmbedderError: the converted model is unavailable, the export fails,
             or the cache folder cannot be written.
     """
-    folder = onnx_model_dir(root)
-    if check_onnx_folder(folder, checksums=checksums) is None:
+    return ensure_exported(
+        onnx_model_dir(root),
+        root,
+        check=check_onnx_folder,
+        format_version=FORMAT_VERSION,
+        write=write_onnx_folder,
+        what="the int8 ONNX model",
+        needs=_EXPORT_NEEDS,
+        checksums=checksums,
+    )
+
+
+def ensure_exported(
+    folder: Path,
+    root: Path | None,
+    *,
+    check: Callable[..., str | None],
+    format_version: int,
+    write: Callable[[Path, Path], None],
+    what: str,
+    needs: str,
+    checksums: bool = True,
+) -> Path:
+    """Return ``folder`` once ``check`` accepts it, first exporting it from the converted model with ``write``.
+
+    The export goes into a temporary sibling renamed into place under a lock
+    (:func:`nlp.embed.convert.replace_folder`); a folder of a newer format is
+    refused, never overwritten.
+    """
+    if check(folder, checksums=checksums) is None:
         return folder
-    _refuse_newer_format(folder)
+    convert.refuse_newer_format(folder, format_version=format_version, made="exported")
     converted = convert.ensure_converted(root)
 
     def ready() -> bool:
         # Another process may have exported while this one waited.
-        if check_onnx_folder(folder, checksums=checksums) is None:
+        if check(folder, checksums=checksums) is None:
             return True
-        _refuse_newer_format(folder)
+        convert.refuse_newer_format(folder, format_version=format_version, made="exported")
         return False
 
     try:
-        convert.replace_folder(folder, lambda tmp: write_onnx_folder(converted, tmp), ready)
+        convert.replace_folder(folder, lambda tmp: write(converted, tmp), ready)
     except ImportError as exc:
         raise EmbedderError(
-            f"{folder}: exporting e5-small to ONNX needs {_EXPORT_NEEDS} ({exc}); "
-            'run: pip install -e . (or use engine="torch")'
+            f'{folder}: exporting {what} needs {needs} ({exc}); run: pip install -e . (or use engine="torch")'
         ) from exc
     except (RuntimeError, ValueError) as exc:
         raise EmbedderError(
-            f"{folder}: exporting e5-small to ONNX failed ({type(exc).__name__}: {exc}); "
+            f"{folder}: exporting {what} failed ({type(exc).__name__}: {exc}); "
             'use engine="torch", and report the library versions'
         ) from exc
     except OSError as exc:
         raise EmbedderError(
-            f"{folder}: cannot write the int8 ONNX model ({exc}); "
+            f"{folder}: cannot write {what} ({exc}); "
             "free disk space (about 600 MB during export) or point INOVASI_CACHE at a writable folder"
         ) from exc
-    problem = check_onnx_folder(folder, checksums=False)
+    problem = check(folder, checksums=False)
     if problem is not None:  # pragma: no cover - would mean a bug in the writer
         raise EmbedderError(f"{folder}: export produced a damaged folder ({problem}); delete it and retry")
     return folder
@@ -359,13 +415,21 @@ class E5OnnxEmbedder(_E5Embedder):
         """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
         import numpy as np
 
-        length = max(len(ids) for ids in windows) + 2
-        input_ids = np.full((len(windows), length), self._pad_id, dtype=np.int64)
-        attention_mask = np.zeros((len(windows), length), dtype=np.int64)
-        for row, ids in enumerate(windows):
-            input_ids[row, 0] = self._bos_id
-            input_ids[row, 1 : len(ids) + 1] = ids
-            input_ids[row, len(ids) + 1] = self._eos_id
-            attention_mask[row, : len(ids) + 2] = 1
+        input_ids, attention_mask = window_arrays(windows, self._pad_id, self._bos_id, self._eos_id)
         (means,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
         return np.asarray(means, dtype=np.float64)
+
+
+def window_arrays(windows: list[list[int]], pad_id: int, bos_id: int, eos_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """``input_ids`` and ``attention_mask`` (int64) for ``<s> ids </s>`` per window, padded to the longest."""
+    import numpy as np
+
+    length = max(len(ids) for ids in windows) + 2
+    input_ids = np.full((len(windows), length), pad_id, dtype=np.int64)
+    attention_mask = np.zeros((len(windows), length), dtype=np.int64)
+    for row, ids in enumerate(windows):
+        input_ids[row, 0] = bos_id
+        input_ids[row, 1 : len(ids) + 1] = ids
+        input_ids[row, len(ids) + 1] = eos_id
+        attention_mask[row, : len(ids) + 2] = 1
+    return input_ids, attention_mask
