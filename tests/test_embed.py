@@ -129,7 +129,7 @@ def test_unknown_name_lists_valid_names(name: str):
 
 
 def test_unknown_engine_lists_engines():
-    with pytest.raises(UnknownComponentError, match="auto, onnx, torch, nano"):
+    with pytest.raises(UnknownComponentError, match="auto, openvino, onnx, torch, nano"):
         load_embedder("hash-test.v1", engine="tensorrt")
 
 

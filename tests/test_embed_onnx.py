@@ -220,7 +220,7 @@ def test_run_time_never_imports_torch(onnx_folder: Path, cache_root: Path):
     code = (
         "import sys\n"
         "from nlp.embed import load_embedder\n"
-        "e = load_embedder('e5-small')\n"
+        "e = load_embedder('e5-small', engine='onnx')\n"
         "assert e.engine == 'onnx', e\n"
         "v = e.embed_passages(['layanan perizinan daring', ''])\n"
         "assert v.shape == (2, 384)\n"
@@ -234,15 +234,28 @@ def test_run_time_never_imports_torch(onnx_folder: Path, cache_root: Path):
 # --------------------------------------------------------------------------
 # Registry, vector cache and index: variants never mix
 # --------------------------------------------------------------------------
-def test_auto_means_onnx_for_bulk_on_cpu():
-    assert resolve_engine("e5-small") == "onnx"
+def test_auto_means_openvino_then_onnx_for_bulk_on_cpu(monkeypatch: pytest.MonkeyPatch):
+    from nlp.embed import openvino as openvino_engine
+
+    assert resolve_engine("e5-small") == "openvino"
     assert resolve_engine("e5-small", "auto", "cuda") == "torch"
     assert resolve_engine("e5-small", "nano") == "nano"
     assert resolve_engine("hash-test.v1") == "auto"
-    assert engine_variant("e5-small") == onnx_engine.VARIANT
+    assert engine_variant("e5-small") == openvino_engine.VARIANT
+    assert engine_variant("e5-small", "onnx") == onnx_engine.VARIANT
     assert engine_variant("e5-small", "torch") == engine_variant("e5-small", "nano") == ""
     assert engine_for_variant("e5-small", "") == "torch"
     assert engine_for_variant("e5-small", onnx_engine.VARIANT) == "onnx"
+    assert engine_for_variant("e5-small", openvino_engine.VARIANT) == "openvino"
+    # Without OpenVINO installed, auto falls back to ONNX Runtime, then torch.
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    missing = {"openvino"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else real_find_spec(name))
+    assert resolve_engine("e5-small") == "onnx"
+    missing.add("onnxruntime")
+    assert resolve_engine("e5-small") == "torch"
     with pytest.raises(EmbedderError, match="does not have"):
         engine_for_variant("e5-small", "onnx-int4.v9")
 

