@@ -36,10 +36,12 @@ def test_default_model_builds_and_finds_paraphrases(e5_index: Path):
     manifest = json.loads((e5_index / "manifest.json").read_text())
     assert manifest["embedder"]["name"] == "e5-small" and manifest["embedder"]["dimension"] == 384
     # Paraphrases that share few words with their documents: the dense side has to carry them.
+    # Each wins by a clear margin under float32 vectors, so any engine within quantisation noise passes
+    # ("warga menabung dari barang bekas yang sudah dipilah" led by 0.0003 and flipped between engines).
     cases = {
         "kendaraan warga dipinjam untuk mengantar ibu yang mau bersalin": "kes-02",
         "petugas catatan sipil datang ke kampung terpencil mengurus dokumen kependudukan": "adm-01",
-        "warga menabung dari barang bekas yang sudah dipilah": "lhk-01",
+        "rongsokan rumah tangga ditukar menjadi simpanan uang bagi warga": "lhk-01",
     }
     for query, expected in cases.items():
         for mode in ("dense", "hybrid"):
