@@ -117,6 +117,15 @@ class _E5Embedder(Embedder):
         """Mean of the last hidden states over ``<s> ids </s>`` for each window, float64 (per engine)."""
         raise NotImplementedError
 
+    def _use_window_tokenizer(self, tokenizer: Any) -> None:
+        """Window with ``tokenizer`` (an exported folder's ``tokenizers.Tokenizer``): no truncation, no padding."""
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._token_tokenizer = tokenizer
+        self._pad_id = int(tokenizer.token_to_id("<pad>"))
+        self._bos_id = int(tokenizer.token_to_id("<s>"))
+        self._eos_id = int(tokenizer.token_to_id("</s>"))
+
     def _counting_tokenizer(self) -> Any:
         if self._token_tokenizer is None:
             path = convert.converted_tokenizer_file(self._cache_dir)

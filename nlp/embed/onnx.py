@@ -405,12 +405,7 @@ class E5OnnxEmbedder(_E5Embedder):
                 f"{model_path}: ONNX Runtime could not load the int8 e5-small ({type(exc).__name__}: {exc}); "
                 f"delete {self.folder} to export it again"
             ) from exc
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        self._token_tokenizer = tokenizer
-        self._pad_id = int(tokenizer.token_to_id("<pad>"))
-        self._bos_id = int(tokenizer.token_to_id("<s>"))
-        self._eos_id = int(tokenizer.token_to_id("</s>"))
+        self._use_window_tokenizer(tokenizer)
 
     def _window_means(self, windows: list[list[int]]) -> np.ndarray:
         """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
