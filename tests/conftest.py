@@ -21,6 +21,20 @@ def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.pop("INOVASI_INDEX", None)
 
 
+@pytest.fixture(scope="session")
+def e5_cache(_model_cache: None) -> Path:
+    """The session's model cache root (``INOVASI_CACHE``, set by ``_model_cache``)."""
+    return Path(os.environ["INOVASI_CACHE"])
+
+
+@pytest.fixture(scope="session")
+def e5_torch(e5_cache: Path):
+    """e5-small's float32 torch engine on CPU, loaded once per session: the reference the int8 engines match."""
+    from nlp.embed import load_embedder
+
+    return load_embedder("e5-small", engine="torch", device="cpu", cache_dir=e5_cache)
+
+
 @pytest.fixture()
 def mini_corpus(tmp_path: Path) -> Path:
     """A writable copy of the mini corpus (10 JSONL records and one text file)."""

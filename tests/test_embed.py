@@ -66,21 +66,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # Fixtures
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's model cache root (``conftest.py`` points INOVASI_CACHE at it)."""
-    cache = os.environ.get("INOVASI_CACHE") or os.environ.get("INOVASI_TEST_CACHE")
-    return Path(cache) if cache else tmp_path_factory.mktemp("inovasi-cache")
-
-
-@pytest.fixture(scope="session")
 def e5_folder(e5_cache: Path) -> Path:
     """The converted e5-small folder (converted here on the first use in a session)."""
     return convert.ensure_converted(e5_cache)
-
-
-@pytest.fixture(scope="session")
-def e5_torch(e5_cache: Path, e5_folder: Path) -> Embedder:
-    return load_embedder("e5-small", engine="torch", device="cpu", cache_dir=e5_cache)
 
 
 @pytest.fixture(scope="session")

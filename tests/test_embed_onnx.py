@@ -50,23 +50,13 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def cache_root() -> Path:
-    return Path(os.environ["INOVASI_CACHE"])
+def onnx_folder(e5_cache: Path) -> Path:
+    return onnx_engine.ensure_onnx(e5_cache)
 
 
 @pytest.fixture(scope="session")
-def onnx_folder(cache_root: Path) -> Path:
-    return onnx_engine.ensure_onnx(cache_root)
-
-
-@pytest.fixture(scope="session")
-def e5_onnx(cache_root: Path, onnx_folder: Path) -> Embedder:
-    return load_embedder("e5-small", engine="onnx", cache_dir=cache_root)
-
-
-@pytest.fixture(scope="session")
-def e5_torch_ref(cache_root: Path) -> Embedder:
-    return load_embedder("e5-small", engine="torch", device="cpu", cache_dir=cache_root)
+def e5_onnx(e5_cache: Path, onnx_folder: Path) -> Embedder:
+    return load_embedder("e5-small", engine="onnx", cache_dir=e5_cache)
 
 
 def copy_models(onnx_folder: Path, root: Path) -> Path:
@@ -89,11 +79,11 @@ def damage(path: Path) -> None:
 # --------------------------------------------------------------------------
 # Agreement with the float32 engine
 # --------------------------------------------------------------------------
-def test_vectors_agree_with_torch(e5_onnx: Embedder, e5_torch_ref: Embedder):
+def test_vectors_agree_with_torch(e5_onnx: Embedder, e5_torch: Embedder):
     texts = [*TEXTS, *ODD, LONG]
-    passages = cosines(e5_onnx.embed_passages(texts, batch_size=4), e5_torch_ref.embed_passages(texts))
+    passages = cosines(e5_onnx.embed_passages(texts, batch_size=4), e5_torch.embed_passages(texts))
     short = [*TEXTS, *ODD[:-1]]  # queries are short; the long ones would only add run time
-    queries = cosines(e5_onnx.embed_queries(short), e5_torch_ref.embed_queries(short))
+    queries = cosines(e5_onnx.embed_queries(short), e5_torch.embed_queries(short))
     assert passages.min() > 0.99 and queries.min() > 0.99, (passages, queries)
     assert passages.mean() > 0.997 and queries.mean() > 0.997
 
@@ -145,11 +135,11 @@ def test_paraphrase_is_closer_than_unrelated(e5_onnx: Embedder):
     assert query @ paraphrase > max(query @ unrelated, query @ other) + 0.03
 
 
-def test_same_weights_different_variant(e5_onnx: Embedder, e5_torch_ref: Embedder):
-    assert e5_onnx.name == e5_torch_ref.name == "e5-small"
-    assert e5_onnx.fingerprint() == e5_torch_ref.fingerprint() == convert.SOURCE_SHA256
-    assert e5_onnx.variant == onnx_engine.VARIANT == "onnx-int8.v1" and e5_torch_ref.variant == ""
-    assert e5_onnx.count_tokens([LONG, "", TEXTS[4]]) == e5_torch_ref.count_tokens([LONG, "", TEXTS[4]])
+def test_same_weights_different_variant(e5_onnx: Embedder, e5_torch: Embedder):
+    assert e5_onnx.name == e5_torch.name == "e5-small"
+    assert e5_onnx.fingerprint() == e5_torch.fingerprint() == convert.SOURCE_SHA256
+    assert e5_onnx.variant == onnx_engine.VARIANT == "onnx-int8.v1" and e5_torch.variant == ""
+    assert e5_onnx.count_tokens([LONG, "", TEXTS[4]]) == e5_torch.count_tokens([LONG, "", TEXTS[4]])
 
 
 # --------------------------------------------------------------------------
@@ -216,7 +206,7 @@ def test_folder_from_a_newer_version_is_not_overwritten(onnx_folder: Path, tmp_p
         onnx_engine.ensure_onnx(tmp_path)
 
 
-def test_run_time_never_imports_torch(onnx_folder: Path, cache_root: Path):
+def test_run_time_never_imports_torch(onnx_folder: Path, e5_cache: Path):
     code = (
         "import sys\n"
         "from nlp.embed import load_embedder\n"
@@ -227,7 +217,7 @@ def test_run_time_never_imports_torch(onnx_folder: Path, cache_root: Path):
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnx') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    env = {**os.environ, "INOVASI_CACHE": str(cache_root)}
+    env = {**os.environ, "INOVASI_CACHE": str(e5_cache)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env)
 
 

@@ -43,23 +43,13 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def cache_root() -> Path:
-    return Path(os.environ["INOVASI_CACHE"])
+def openvino_folder(e5_cache: Path) -> Path:
+    return openvino_engine.ensure_openvino(e5_cache)
 
 
 @pytest.fixture(scope="session")
-def openvino_folder(cache_root: Path) -> Path:
-    return openvino_engine.ensure_openvino(cache_root)
-
-
-@pytest.fixture(scope="session")
-def e5_openvino(cache_root: Path, openvino_folder: Path) -> Embedder:
-    return load_embedder("e5-small", engine="openvino", cache_dir=cache_root)
-
-
-@pytest.fixture(scope="session")
-def e5_torch_ref(cache_root: Path) -> Embedder:
-    return load_embedder("e5-small", engine="torch", device="cpu", cache_dir=cache_root)
+def e5_openvino(e5_cache: Path, openvino_folder: Path) -> Embedder:
+    return load_embedder("e5-small", engine="openvino", cache_dir=e5_cache)
 
 
 def copy_models(folder: Path, root: Path) -> Path:
@@ -79,11 +69,11 @@ def rewrite_manifest(folder: Path, edit) -> None:
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def test_vectors_agree_with_torch(e5_openvino: Embedder, e5_torch_ref: Embedder):
+def test_vectors_agree_with_torch(e5_openvino: Embedder, e5_torch: Embedder):
     texts = [*TEXTS, *ODD, LONG]
-    passages = cosines(e5_openvino.embed_passages(texts, batch_size=4), e5_torch_ref.embed_passages(texts))
+    passages = cosines(e5_openvino.embed_passages(texts, batch_size=4), e5_torch.embed_passages(texts))
     short = [*TEXTS, *ODD[:-1]]
-    queries = cosines(e5_openvino.embed_queries(short), e5_torch_ref.embed_queries(short))
+    queries = cosines(e5_openvino.embed_queries(short), e5_torch.embed_queries(short))
     assert passages.min() > 0.995 and queries.min() > 0.995, (passages, queries)
     assert passages.mean() > 0.999 and queries.mean() > 0.999
 
@@ -117,11 +107,11 @@ def test_batch_partners_barely_change_a_vector(e5_openvino: Embedder):
     assert calls == [2, 2, 1]
 
 
-def test_identity_and_variant(e5_openvino: Embedder, e5_torch_ref: Embedder):
+def test_identity_and_variant(e5_openvino: Embedder, e5_torch: Embedder):
     assert e5_openvino.name == "e5-small" and e5_openvino.engine == "openvino"
-    assert e5_openvino.fingerprint() == e5_torch_ref.fingerprint() == convert.SOURCE_SHA256
+    assert e5_openvino.fingerprint() == e5_torch.fingerprint() == convert.SOURCE_SHA256
     assert e5_openvino.variant == openvino_engine.VARIANT == "openvino-int8.v1"
-    assert e5_openvino.count_tokens([LONG, ""]) == e5_torch_ref.count_tokens([LONG, ""])
+    assert e5_openvino.count_tokens([LONG, ""]) == e5_torch.count_tokens([LONG, ""])
 
 
 def test_folder_has_manifest_and_checksums(openvino_folder: Path):
@@ -188,7 +178,7 @@ def test_engine_is_cpu_and_e5_only():
         load_embedder("hash-test.v1", engine="openvino")
 
 
-def test_default_bulk_engine_never_imports_torch(openvino_folder: Path, cache_root: Path):
+def test_default_bulk_engine_never_imports_torch(openvino_folder: Path, e5_cache: Path):
     code = (
         "import sys\n"
         "from nlp.embed import load_embedder\n"
@@ -199,5 +189,5 @@ def test_default_bulk_engine_never_imports_torch(openvino_folder: Path, cache_ro
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'nncf') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    env = {**os.environ, "INOVASI_CACHE": str(cache_root)}
+    env = {**os.environ, "INOVASI_CACHE": str(e5_cache)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env)
