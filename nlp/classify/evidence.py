@@ -4,8 +4,10 @@ The spaCy rules (:mod:`nlp.classify.signals`) find cue phrases with negation
 and modality handled. Written reports phrase the same evidence in many more
 ways than any cue table lists, and a cue can appear in a sentence that is not
 evidence. The tagger scores every (sentence, signal) pair with a linear model
-over the sentence's Indonesian stems (unigrams and bigrams, hashed) and the
-rule matches in that sentence, so a rule match is strong but not final, and a
+over the sentence's Indonesian stems (unigrams and bigrams, hashed), the
+character 3-5-grams of its words (so "dibiayai", "pembiayaannya" and a typo
+still share evidence with what training saw) and the rule matches in that
+sentence, so a rule match is strong but not final, and a
 paraphrase the rules miss can still be found when its words are telling.
 Context features say where the sentence sits: the rule matches of its
 neighbours, the words of the heading it falls under ("Rekomendasi",
@@ -17,6 +19,7 @@ predictions on training data.
 from __future__ import annotations
 
 import itertools
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,16 +33,34 @@ HASH_BITS = 15
 DIMENSION = 1 << HASH_BITS
 RULE_WEIGHT = 3.0  # rule-match features are scaled up so a few words cannot easily overrule them
 CONTEXT_WEIGHT = 0.5  # neighbours' rule matches and the heading's words: hints, weaker than the sentence's own
-FEATURES_VERSION = 2  # 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position)
+CHAR_WEIGHT = 1.0  # character 3-5-grams of the lower-cased words, as a block as strong as the stems
+# 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position); 3: plus character n-grams
+FEATURES_VERSION = 3
 HEADING_MAX_CHARS = 90
+_WORD = re.compile(r"\w+")
 
 
 def _hash(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) & (DIMENSION - 1)
 
 
+def _char_grams(sentence: str) -> set[str]:
+    """Character 3-, 4- and 5-grams of each lower-cased word with its boundaries ("<jaringan>").
+
+    They let spellings and affixes the stemmer keeps apart ("dibiayai" and
+    "pembiayaan", "-nya", typos and run-together words) share what training saw.
+    """
+    grams: set[str] = set()
+    for word in _WORD.findall(sentence.lower()):
+        padded = f"<{word}>"
+        for n in (3, 4, 5):
+            grams.update(f"c:{padded[k : k + n]}" for k in range(len(padded) - n + 1))
+    return grams
+
+
 def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]:
-    """Hashed features of one sentence: stem unigrams and bigrams (binary, L2-normalised) and rule matches."""
+    """Hashed features of one sentence: stem unigrams and bigrams, character n-grams (each block binary and
+    L2-normalised) and rule matches."""
     stems = stem_tokens(sentence)
     grams = {f"u:{s}" for s in stems} | {f"b:{a}_{b}" for a, b in itertools.pairwise(stems)}
     features: dict[int, float] = {}
@@ -47,6 +68,12 @@ def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]
         weight = 1.0 / np.sqrt(len(grams))
         for g in grams:
             features[_hash(g)] = weight
+    chars = _char_grams(sentence)
+    if chars:
+        weight = CHAR_WEIGHT / np.sqrt(len(chars))
+        for g in chars:
+            key = _hash(g)
+            features[key] = features.get(key, 0.0) + weight
     for signal in rule_signals:
         features[_hash(f"r:{signal}")] = RULE_WEIGHT
     features[_hash("bias:rules")] = 1.0 if rule_signals else 0.0
