@@ -129,6 +129,21 @@ def test_tagger_context_marks_headings_and_reads_neighbours():
     assert _hash("rp:anggaran") in rows[2] and _hash("rn:regulasi") in rows[1]
 
 
+def test_tagger_features_let_affixed_forms_and_typos_share_evidence():
+    from nlp.classify.evidence import sentence_features
+
+    def words_only(sentence: str) -> set[int]:
+        return set(sentence_features(sentence, set()))
+
+    seen = words_only("Kegiatan ini dibiayai APBD setiap tahun.")
+    # the stemmer cannot link a typo ("dibiyai") to "dibiayai"; the character n-grams do
+    typo = words_only("Kegiatan itu dibiyai dari kas daerah.")
+    unrelated = words_only("Warga mengeluhkan antrean panjang di loket.")
+    assert len(seen & typo) > len(seen & unrelated) + 5
+    rows = sentence_features("Kegiatan ini dibiayai APBD setiap tahun.", {"anggaran"})
+    assert max(rows.values()) == 3.0  # a rule match still outweighs any single word feature
+
+
 def test_tagger_of_older_feature_version_is_refused():
     from nlp.classify.evidence import SignalTagger
 
