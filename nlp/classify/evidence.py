@@ -5,8 +5,8 @@ and modality handled. Written reports phrase the same evidence in many more
 ways than any cue table lists, and a cue can appear in a sentence that is not
 evidence. The tagger scores every (sentence, signal) pair with a linear model
 over the sentence's Indonesian stems (unigrams and bigrams, hashed), the
-character 3-5-grams of its words (so "dibiayai", "pembiayaannya" and a typo
-still share evidence with what training saw) and the rule matches in that
+character 3-5-grams of its words (so a typo such as "dibiyai", or a word the
+stemmer does not know, still shares evidence with what training saw) and the rule matches in that
 sentence, so a rule match is strong but not final, and a
 paraphrase the rules miss can still be found when its words are telling.
 Context features say where the sentence sits: the rule matches of its
@@ -47,8 +47,9 @@ def _hash(feature: str) -> int:
 def _char_grams(sentence: str) -> set[str]:
     """Character 3-, 4- and 5-grams of each lower-cased word with its boundaries ("<jaringan>").
 
-    They let spellings and affixes the stemmer keeps apart ("dibiayai" and
-    "pembiayaan", "-nya", typos and run-together words) share what training saw.
+    They let what the stemmer cannot reduce (typos such as "dibiyai" for
+    "dibiayai", run-together words, local spellings of loanwords) share what
+    training saw.
     """
     grams: set[str] = set()
     for word in _WORD.findall(sentence.lower()):
