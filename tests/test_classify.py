@@ -154,3 +154,77 @@ def test_tagger_of_older_feature_version_is_refused():
     }
     with pytest.raises(ClassifierError, match="retrain"):
         SignalTagger.from_arrays(["regulasi"], arrays)
+
+
+def test_neighbour_features_find_a_paraphrase_of_the_evidence(e5_torch):
+    from nlp.classify.neighbours import NeighbourFeatures
+
+    signals = ["adopsi_rendah", "regulasi"]
+    bank = [
+        ("Dari 120 pedagang, hanya 15 orang yang membayar retribusi lewat aplikasi setiap minggu.", [1, 0]),
+        ("Baru enam desa yang mengunggah data ke sistem secara rutin.", [1, 0]),
+        ("Aplikasi ini jarang dibuka oleh warga sejak diluncurkan.", [1, 0]),
+        ("Layanan ini ditetapkan dengan Peraturan Bupati Nomor 12 Tahun 2021.", [0, 1]),
+        ("Dasar hukumnya adalah Peraturan Wali Kota tentang pelayanan terpadu.", [0, 1]),
+        ("Tim pengelola dibentuk dengan Surat Keputusan Kepala Dinas.", [0, 1]),
+        ("Acara peluncuran dihadiri camat dan tokoh masyarakat.", [0, 0]),
+        ("Cuaca di pesisir cerah sepanjang pekan lalu.", [0, 0]),
+        ("Petugas membagikan brosur di pasar pada hari Sabtu.", [0, 0]),
+    ]
+    vectors = e5_torch.embed_passages([text for text, _ in bank])
+    Y = np.asarray([labels for _, labels in bank], np.int8)
+    # three folds of three sentences, one of each kind per fold
+    folds = [
+        (np.setdiff1d(np.arange(9), test), test)
+        for test in (np.array([0, 3, 6]), np.array([1, 4, 7]), np.array([2, 5, 8]))
+    ]
+    features = NeighbourFeatures(signals, k=1)
+    oof = features.fit_out_of_fold(vectors, Y, folds)
+    assert oof.shape == (9, 4) and features.bank_.shape[0] == 9  # small enough that nothing is sampled out
+    low_uptake = features.transform(e5_torch.embed_passages(["Pemanfaatan aplikasi oleh pasien masih sangat rendah."]))
+    perbup = features.transform(e5_torch.embed_passages(["Program ini diatur dalam Perbup Nomor 3 Tahun 2020."]))
+    assert low_uptake[0, 0] > perbup[0, 0] and perbup[0, 1] > low_uptake[0, 1]
+    again = NeighbourFeatures.from_arrays(signals, features.to_arrays())
+    assert np.allclose(again.transform(vectors[:2]), features.transform(vectors[:2]), atol=1e-2)
+
+
+def test_tagger_second_pass_is_saved_and_needs_vectors():
+    from nlp.classify.evidence import CASCADE, SignalTagger, document_features, fit_tagger
+    from nlp.text import split_sentences
+
+    signals = ["anggaran", "regulasi"]
+    texts, spans = [], []
+    for k in range(10):
+        money = f"Kegiatan ini dibiayai APBD sebesar Rp {k + 2}00 juta setiap tahun."
+        rule = f"Layanan ini diatur dengan Peraturan Bupati Nomor {k + 1} Tahun 2021."
+        filler = "Warga datang ke kantor desa. Cuaca cerah sepanjang pekan. Camat membuka acara. Anak-anak bermain."
+        text = f"Program ke-{k} berjalan di kecamatan. {money} {rule} {filler}"
+        texts.append(text)
+        spans.append(
+            [
+                ("anggaran", text.index(money), text.index(money) + len(money)),
+                ("regulasi", text.index(rule), text.index(rule) + len(rule)),
+            ]
+        )
+    sentences = [split_sentences(t) for t in texts]
+
+    def embed(batch: list[str]) -> np.ndarray:  # stand-in vectors: one direction per kind of sentence
+        rows = np.asarray([[("APBD" in t), ("Peraturan" in t), 0.1] for t in batch], np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    tagger, oof = fit_tagger(texts, sentences, [[] for _ in texts], spans, signals, embed=embed)
+    assert tagger.refiner is not None and tagger.neighbours is not None
+    assert {s for doc in oof for _, s in doc} == set(signals)
+    again = SignalTagger.from_arrays(signals, tagger.to_arrays())
+    calls: list[int] = []
+
+    def counting(batch: list[str]) -> np.ndarray:
+        calls.append(len(batch))
+        return embed(batch)
+
+    tags = again.tag(texts[0], sentences[0], [], counting)
+    assert {(i, s) for i, s, _ in tags} == {(1, "anggaran"), (2, "regulasi")}
+    # one call, for the sentences the first pass scores near a threshold only
+    first = again.probabilities(document_features(texts[0], sentences[0], [set() for _ in sentences[0]]))
+    assert calls == [int(((first / again.thresholds_).max(axis=1) >= CASCADE).sum())]
+    assert {(i, s) for i, s, _ in again.tag(texts[0], sentences[0], [])} == {(1, "anggaran"), (2, "regulasi")}

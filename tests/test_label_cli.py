@@ -209,7 +209,8 @@ def test_label_with_index_reuses_vectors(hash_classifier: Path, archive: Path, t
         "-q",
     )
     assert result.exit_code == 0
-    assert "0 passages embedded" in result.output
+    # the index's passage vectors are reused; only the tagger's second pass embeds (sentences, counted apart)
+    assert "0 passages embedded" in result.output and "evidence sentences embedded" in result.output
 
 
 def test_evaluate_reports_every_family(hash_classifier: Path):

@@ -14,6 +14,13 @@ neighbours, the words of the heading it falls under ("Rekomendasi",
 "Latar Belakang", "Kendala"), whether it is itself a heading, and its
 position in the document. Thresholds per signal come from out-of-fold
 predictions on training data.
+
+A second pass reads meaning: the sentences the first pass scores near a
+threshold (at least CASCADE x it, for some signal) are embedded and scored
+again by a tagger that also sees how close each comes to the training
+evidence of every signal (:mod:`nlp.classify.neighbours`), so a paraphrase
+with none of the telling words can still be found. Without an embedder the
+first pass decides alone.
 """
 
 from __future__ import annotations
@@ -21,19 +28,26 @@ from __future__ import annotations
 import itertools
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from nlp.classify.neighbours import NeighbourFeatures
 from nlp.text import Span, stem_tokens
+
+Embed = Callable[[list[str]], np.ndarray]  # unit e5 passage vectors of texts
 
 HASH_BITS = 15
 DIMENSION = 1 << HASH_BITS
 RULE_WEIGHT = 3.0  # rule-match features are scaled up so a few words cannot easily overrule them
 CONTEXT_WEIGHT = 0.5  # neighbours' rule matches and the heading's words: hints, weaker than the sentence's own
 CHAR_WEIGHT = 1.0  # character 3-5-grams of the lower-cased words, as a block as strong as the stems
+NEIGHBOUR_WEIGHT = 0.3  # scale of the nearest-evidence features (0.3 and 1.0 compared out of fold: 0.813, 0.807)
+# The second pass embeds only sentences the first scores at least CASCADE x its threshold for some signal:
+# 29% of sentences, with no out-of-fold loss against embedding all of them (benchmarks/RESULTS.md).
+CASCADE = 0.1
 # 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position); 3: plus character n-grams
 FEATURES_VERSION = 3
 HEADING_MAX_CHARS = 90
@@ -153,26 +167,34 @@ class SignalTagger:
 
     signals: Sequence[str]
     C: float = 4.0  # 1.0 and 16.0 were 0.03 and 0.01 signal-F1 away on dev (see benchmarks/RESULTS.md)
-    coef_: np.ndarray | None = field(default=None, repr=False)  # (n_signals, DIMENSION)
+    coef_: np.ndarray | None = field(default=None, repr=False)  # (n_signals, DIMENSION [+ dense columns])
     intercept_: np.ndarray | None = field(default=None, repr=False)
     thresholds_: np.ndarray | None = field(default=None, repr=False)
+    # The second pass: sentences near a threshold are embedded and rescored with their nearest-evidence features.
+    refiner: SignalTagger | None = field(default=None, repr=False)
+    neighbours: NeighbourFeatures | None = field(default=None, repr=False)
 
-    def fit(self, rows: Sequence[dict[int, float]], Y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """Fit on sentence feature rows and a 0/1 matrix Y (sentences x signals).
+    def fit(
+        self, rows: Sequence[dict[int, float]], Y: np.ndarray, groups: np.ndarray, dense: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Fit on sentence feature rows (and optional dense columns) and a 0/1 matrix Y (sentences x signals).
 
         ``groups`` gives each sentence's document, so folds never split a
-        document. Returns the out-of-fold probabilities (for downstream heads).
+        document. Returns the out-of-fold probabilities (for downstream heads
+        and the second pass).
         """
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import GroupKFold
 
         X = _matrix(rows)
+        if dense is not None:
+            X = hstack([X, csr_matrix(dense.astype(np.float32))]).tocsr()
         n_signals = len(self.signals)
-        coef = np.zeros((n_signals, DIMENSION), np.float32)
+        coef = np.zeros((n_signals, X.shape[1]), np.float32)
         intercept = np.zeros(n_signals, np.float32)
         thresholds = np.full(n_signals, 0.5, np.float32)
         oof = np.zeros(Y.shape, np.float32)
-        folds = list(GroupKFold(n_splits=5).split(X, groups=groups))
+        folds = document_folds(groups)
         for j in range(n_signals):
             y = Y[:, j]
             if y.sum() < 3:
@@ -192,35 +214,79 @@ class SignalTagger:
             ).fit(X, y)
             coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
         self.coef_, self.intercept_, self.thresholds_ = coef, intercept, thresholds
-        return oof >= thresholds
+        return oof
 
-    def probabilities(self, rows: Sequence[dict[int, float]]) -> np.ndarray:
-        """Probabilities (sentences x signals)."""
+    def probabilities(self, rows: Sequence[dict[int, float]], dense: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities (sentences x signals); ``dense`` holds the extra columns the tagger was fitted with."""
         scores = np.zeros((len(rows), len(self.signals)), np.float32)
         for i, row in enumerate(rows):
             if row:
                 idx = np.fromiter(row.keys(), dtype=np.int64)
                 val = np.fromiter(row.values(), dtype=np.float32)
                 scores[i] = self.coef_[:, idx] @ val
+        if self.coef_.shape[1] > DIMENSION:
+            if dense is None:
+                raise ValueError("this tagger was fitted with dense features; pass them")
+            scores += dense.astype(np.float32) @ self.coef_[:, DIMENSION:].T
         return 1.0 / (1.0 + np.exp(-np.clip(scores + self.intercept_, -40, 40)))
 
-    def tag(self, text: str, sentences: Sequence[Span], found: Sequence[Any]) -> list[tuple[int, str, float]]:
+    def tag(
+        self, text: str, sentences: Sequence[Span], found: Sequence[Any], embed: Embed | None = None
+    ) -> list[tuple[int, str, float]]:
         """(sentence index, signal, probability) for every pair that passes its threshold."""
-        if not sentences:
-            return []
-        rules = rule_signals_by_sentence(sentences, found)
-        probs = self.probabilities(document_features(text, sentences, rules))
-        hits = np.argwhere(probs >= self.thresholds_)
-        return [(int(i), self.signals[int(j)], float(probs[i, j])) for i, j in hits]
+        return self.tag_many([(text, sentences, found)], embed)[0]
+
+    def tag_many(
+        self, documents: Sequence[tuple[str, Sequence[Span], Sequence[Any]]], embed: Embed | None = None
+    ) -> list[list[tuple[int, str, float]]]:
+        """:meth:`tag` for several documents, embedding their second-pass sentences in one call.
+
+        Without ``embed`` (or without a second pass) the first pass decides alone.
+        """
+        return [final for _, final in self.passes(documents, embed)]
+
+    def passes(
+        self, documents: Sequence[tuple[str, Sequence[Span], Sequence[Any]]], embed: Embed | None = None
+    ) -> list[tuple[list[tuple[int, str, float]], list[tuple[int, str, float]]]]:
+        """Per document, the first pass's tags (words and rules) and the final tags (after the second pass)."""
+        rows = [
+            document_features(text, sentences, rule_signals_by_sentence(sentences, found)) if sentences else []
+            for text, sentences, found in documents
+        ]
+        first = [self.probabilities(r) for r in rows]
+        first_hits = [_hits(p, self.thresholds_, self.signals) for p in first]
+        if self.refiner is None or self.neighbours is None or embed is None:
+            return [(hits, hits) for hits in first_hits]
+        near = [np.flatnonzero((p / self.thresholds_).max(axis=1) >= CASCADE) if len(p) else [] for p in first]
+        texts = [
+            " ".join(sentences[i].text.split())
+            for (_, sentences, _), idx in zip(documents, near, strict=True)
+            for i in idx
+        ]
+        vectors = embed(texts) if texts else np.zeros((0, 0), np.float32)
+        out, cursor = [], 0
+        for r, p, idx in zip(rows, first, near, strict=True):
+            second = np.zeros_like(p)
+            if len(idx):
+                dense = NEIGHBOUR_WEIGHT * self.neighbours.transform(vectors[cursor : cursor + len(idx)])
+                second[idx] = self.refiner.probabilities([r[i] for i in idx], dense)
+                cursor += len(idx)
+            out.append(_hits(second, self.refiner.thresholds_, self.signals))
+        return list(zip(first_hits, out, strict=True))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """Learned state as arrays (the weight matrix in float16: it is mostly zeros and compresses well)."""
-        return {
+        """Learned state as arrays (weight matrices in float16: mostly zeros, they compress well); the second
+        pass under ``second.`` and its evidence bank under ``neighbours.``."""
+        arrays = {
             "coef": self.coef_.astype(np.float16),
             "intercept": self.intercept_,
             "thresholds": self.thresholds_,
             "features_version": np.asarray([FEATURES_VERSION], np.int32),
         }
+        if self.refiner is not None and self.neighbours is not None:
+            arrays |= {f"second.{k}": v for k, v in self.refiner.to_arrays().items()}
+            arrays |= {f"neighbours.{k}": v for k, v in self.neighbours.to_arrays().items()}
+        return arrays
 
     @classmethod
     def from_arrays(cls, signals: Sequence[str], arrays: dict[str, np.ndarray]) -> SignalTagger:
@@ -236,6 +302,12 @@ class SignalTagger:
         tagger = cls(list(signals))
         tagger.coef_ = arrays["coef"].astype(np.float32)
         tagger.intercept_, tagger.thresholds_ = arrays["intercept"], arrays["thresholds"]
+        second = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("second.")}
+        if second:
+            tagger.refiner = cls.from_arrays(signals, second)
+            tagger.neighbours = NeighbourFeatures.from_arrays(
+                signals, {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("neighbours.")}
+            )
         return tagger
 
 
@@ -245,11 +317,17 @@ def fit_tagger(
     found: Sequence[Sequence[Any]],
     gold_spans: Sequence[Sequence[tuple[str, int, int]]],
     signal_ids: Sequence[str],
+    embed: Embed | None = None,
 ) -> tuple[SignalTagger, list[list[tuple[int, str]]]]:
     """Fit a tagger on documents' sentences and gold evidence spans (signal, start, end).
 
-    Returns the tagger and, per document, the out-of-fold (sentence index, signal)
-    decisions, which downstream heads train on instead of optimistic in-sample tags.
+    With ``embed`` it also fits the second pass: sentences are embedded,
+    given their nearest-evidence features (each fold against the others'
+    evidence) and scored again. Returns the tagger and, per document, the first
+    pass's out-of-fold (sentence index, signal) decisions, which the
+    sustainability head trains on instead of optimistic in-sample tags (it
+    reads the first pass at label time too: the second pass changes which
+    sentences are reported, and the head was validated on the first).
     """
     position = {s: i for i, s in enumerate(signal_ids)}
     rows, labels, groups = [], [], []
@@ -263,14 +341,33 @@ def fit_tagger(
                     y[position[signal]] = 1
             labels.append(y)
             groups.append(k)
+    Y, group_ids = np.asarray(labels), np.asarray(groups)
     tagger = SignalTagger(list(signal_ids))
-    decisions = tagger.fit(rows, np.asarray(labels), np.asarray(groups))
+    first = tagger.fit(rows, Y, group_ids)
+    decisions = first >= tagger.thresholds_
+    if embed is not None and rows:
+        vectors = embed([" ".join(s.text.split()) for sents in sentences for s in sents])
+        tagger.neighbours = NeighbourFeatures(list(signal_ids))
+        dense = NEIGHBOUR_WEIGHT * tagger.neighbours.fit_out_of_fold(vectors, Y, document_folds(group_ids))
+        tagger.refiner = SignalTagger(list(signal_ids))
+        tagger.refiner.fit(rows, Y, group_ids, dense=dense)
     per_doc: list[list[tuple[int, str]]] = [[] for _ in texts]
     offsets = np.cumsum([0] + [len(s) for s in sentences])
     for k in range(len(texts)):
         block = decisions[offsets[k] : offsets[k + 1]]
         per_doc[k] = [(int(i), tagger.signals[int(j)]) for i, j in np.argwhere(block)]
     return tagger, per_doc
+
+
+def document_folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The five folds of the tagger's out-of-fold predictions; a document is never split."""
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(n_splits=5).split(np.zeros(len(groups)), groups=groups))
+
+
+def _hits(probs: np.ndarray, thresholds: np.ndarray, signals: Sequence[str]) -> list[tuple[int, str, float]]:
+    return [(int(i), signals[int(j)], float(probs[i, j])) for i, j in np.argwhere(probs >= thresholds)]
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:

@@ -79,6 +79,26 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
     return row
 
 
+class SentenceEmbedding:
+    """The evidence tagger's ``embed``: sentence vectors through a (cached) embedder, counted on their own.
+
+    ``embedded`` and ``cached`` count sentences, so a caller can tell them from
+    the passages the same embedder handled.
+    """
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.embedded = 0
+        self.cached = 0
+
+    def __call__(self, texts: list[str]) -> Any:
+        misses, hits = getattr(self.embedder, "misses", 0), getattr(self.embedder, "hits", 0)
+        vectors = self.embedder.embed_passages(texts)
+        self.embedded += getattr(self.embedder, "misses", misses + len(texts)) - misses
+        self.cached += getattr(self.embedder, "hits", hits) - hits
+        return vectors
+
+
 def label_documents(
     documents: Iterable[Document],
     classifier: Classifier,
@@ -86,25 +106,32 @@ def label_documents(
     *,
     index: Any = None,
     progress: Callable[[int], None] | None = None,
+    embed: Callable[[list[str]], Any] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Label documents; yields one list of records per batch (write and flush each before the next)."""
+    """Label documents; yields one list of records per batch (write and flush each before the next).
+
+    ``embed`` gives the evidence tagger sentence vectors (default: ``embedder.embed_passages``).
+    """
     model = classifier.describe()
+    embed = embed if embed is not None else embedder.embed_passages
     batch: list[Any] = []
     for analysed in analyse_documents(documents, embedder, index=index):
         batch.append(analysed)
         if len(batch) >= BATCH_DOCUMENTS:
-            yield _records(batch, classifier, model)
+            yield _records(batch, classifier, model, embed)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        yield _records(batch, classifier, model)
+        yield _records(batch, classifier, model, embed)
         if progress:
             progress(len(batch))
 
 
-def _records(batch: list[Any], classifier: Classifier, model: dict[str, Any]) -> list[dict[str, Any]]:
-    results = classifier.predict(batch)
+def _records(
+    batch: list[Any], classifier: Classifier, model: dict[str, Any], embed: Callable[[list[str]], Any]
+) -> list[dict[str, Any]]:
+    results = classifier.predict(batch, embed)
     return [label_record(a.document, r, model) for a, r in zip(batch, results, strict=True)]
 
 

@@ -21,9 +21,14 @@ OBJECTIVES = ("pelayanan_publik", "pemberdayaan_masyarakat", "daya_saing_daerah"
 
 
 def fit_classifier(
-    docs: Sequence[AnalysedDocument], gold: Sequence[GoldLabels], scheme: LabelScheme, embedder: dict[str, Any]
+    docs: Sequence[AnalysedDocument],
+    gold: Sequence[GoldLabels],
+    scheme: LabelScheme,
+    embedder: dict[str, Any],
+    embed: Any = None,
 ) -> Classifier:
-    """Fit every head on the given (training) documents."""
+    """Fit every head on the given (training) documents; ``embed`` (texts -> unit passage vectors) adds the
+    evidence tagger's second pass."""
     from nlp.classify.evidence import fit_tagger
     from nlp.classify.signals import find_signals
 
@@ -41,6 +46,7 @@ def fit_classifier(
         [found[k] for k in keep],
         [spans[k] for k in keep],
         scheme.signal_ids,
+        embed=embed,
     )
     oof: list[list[tuple[int, str]]] = [[] for _ in docs]
     for k, tags in zip(keep, oof_kept, strict=True):

@@ -153,7 +153,7 @@ def label_command(
     Reads the same sources as 'index build'. Streams in constant memory; bad
     files are reported and skipped. Output is one record per document.
     """
-    from nlp.classify.labelling import completed_ids, csv_row, label_documents
+    from nlp.classify.labelling import SentenceEmbedding, completed_ids, csv_row, label_documents
     from nlp.index import Index
 
     check_sources_exist(sources)
@@ -163,6 +163,7 @@ def label_command(
         raise click.UsageError("--format table prints to the terminal; use jsonl or csv with --output")
     classifier = _load_classifier(classifier_dir)
     embedder = _embedder_for(classifier, model, engine)
+    sentences = SentenceEmbedding(embedder)
     index = None
     if index_dir is not None:
         index = Index.open(index_dir)
@@ -188,7 +189,9 @@ def label_command(
     counts = {"documents": 0, "innovations": 0, "at_risk": 0}
     table_rows: list[dict[str, Any]] = []
     try:
-        for records in label_documents(documents, classifier, embedder, index=index, progress=progress.advance):
+        for records in label_documents(
+            documents, classifier, embedder, index=index, progress=progress.advance, embed=sentences
+        ):
             for record in records:
                 counts["documents"] += 1
                 counts["innovations"] += record["is_innovation"]
@@ -212,7 +215,8 @@ def label_command(
     warn(
         f"labelled {counts['documents']} documents{where} ({counts['innovations']} innovations, "
         f"{counts['at_risk']} at risk); {len(done)} already done; {len(skipped)} skipped; "
-        f"{embedder.misses} passages embedded, {embedder.hits} from cache"
+        f"{embedder.misses - sentences.embedded} passages embedded, {embedder.hits - sentences.cached} from cache; "
+        f"{sentences.embedded} evidence sentences embedded, {sentences.cached} from cache"
     )
 
 
@@ -268,8 +272,9 @@ def train_command(
     train = [(a, ld.gold) for a, ld in zip(analysed, labelled, strict=True) if not ld.dev]
     dev = [(a, ld.gold) for a, ld in zip(analysed, labelled, strict=True) if ld.dev]
     info = {"name": embedder.name, "fingerprint": embedder.fingerprint(), "dimension": int(embedder.dimension)}
-    classifier = fit_classifier([a for a, _ in train], [g for _, g in train], load_scheme(), info)
-    metrics = evaluate_results([a for a, _ in dev], classifier.predict([a for a, _ in dev]), [g for _, g in dev])
+    embed = embedder.embed_passages
+    classifier = fit_classifier([a for a, _ in train], [g for _, g in train], load_scheme(), info, embed=embed)
+    metrics = evaluate_results([a for a, _ in dev], classifier.predict([a for a, _ in dev], embed), [g for _, g in dev])
     classifier.metrics = {"split": "dev", **metrics}
     classifier.training.update({"train_documents": len(train), "dev_documents": len(dev)})
     classifier.save(output)
@@ -334,7 +339,9 @@ def evaluate_command(
         raise click.ClickException(f"no labelled documents in the {split} split of SOURCES")
     embedder = _embedder_for(classifier, None, engine)
     analysed = _analyse(labelled, embedder, quiet)
-    metrics = evaluate_results(analysed, classifier.predict(analysed), [ld.gold for ld in labelled])
+    metrics = evaluate_results(
+        analysed, classifier.predict(analysed, embedder.embed_passages), [ld.gold for ld in labelled]
+    )
     if fmt == "json":
         click.echo(json.dumps({"split": split, **metrics}, ensure_ascii=False, indent=2))
         return
