@@ -2,8 +2,9 @@
 
 Usage::
 
-    python benchmarks/signals_eval.py [--split train|dev|both] [--errors] [--signal ID]
-                                      [--max-per-signal N] [--no-meta-year] [--json out.json]
+    python benchmarks/signals_eval.py [--split train|dev|both] [--tagger [--vectors]] [--gold-gate]
+                                      [--errors] [--signal ID] [--max-per-signal N] [--no-meta-year]
+                                      [--json out.json]
 
 Documents come from ``corpora/sample`` (JSONL records and the rendered PDF/DOCX
 files, whose ids are ``files/<name>``) and ``corpora/labelled``; gold labels
@@ -151,9 +152,15 @@ def match(predicted: list[tuple[str, int, int, str]], gold: list[GoldSignal]) ->
 
 
 def tagger_predictions(
-    texts: dict[str, str], years: dict[str, int | None], gold: dict[str, list[GoldSignal]]
+    texts: dict[str, str],
+    years: dict[str, int | None],
+    gold: dict[str, list[GoldSignal]],
+    embed: Callable[[list[str]], object] | None = None,
 ) -> dict[str, list[tuple[str, int, int, str]]]:
-    """The tagger's signals per document: out-of-fold for train documents, from a train-fitted tagger for dev."""
+    """The tagger's signals per document: out-of-fold for train documents, from a train-fitted tagger for dev.
+
+    ``embed`` (sentence texts -> unit e5 vectors) adds the second pass, as ``inovasi train`` does.
+    """
     from nlp.classify.evidence import fit_tagger
     from nlp.classify.scheme import load_scheme
     from nlp.classify.signals import find_signals
@@ -171,6 +178,7 @@ def tagger_predictions(
         [found[i] for i in train],
         [[(g.signal, g.start, g.end) for g in gold[i]] for i in train],
         signal_ids,
+        embed=embed,
     )
     out: dict[str, list[tuple[str, int, int, str]]] = {}
     for i, tags in zip(train, oof, strict=True):
@@ -178,7 +186,7 @@ def tagger_predictions(
     for i in ids:
         out.setdefault(i, [])  # train non-innovations: the is_innovation gate removes their signals
     for i in dev:
-        tags = tagger.tag(texts[i], sentences[i], found[i])
+        tags = tagger.tag(texts[i], sentences[i], found[i], embed)
         out[i] = [(sig, sentences[i][k].start, sentences[i][k].end, sentences[i][k].text) for k, sig, _ in tags]
     return out
 
@@ -204,6 +212,11 @@ def main() -> int:
         help="score the learned sentence tagger instead of the rules: out-of-fold on train, fitted on train for dev",
     )
     parser.add_argument(
+        "--vectors",
+        action="store_true",
+        help="with --tagger: add the second pass over e5 sentence vectors (cached under INOVASI_CACHE)",
+    )
+    parser.add_argument(
         "--gold-gate",
         action="store_true",
         help="drop predictions on documents the gold calls non-innovations (a perfect is_innovation gate)",
@@ -222,7 +235,13 @@ def main() -> int:
     find_signals("Layanan ini dianggarkan setiap tahun.")  # compile the matcher outside the timing
     tagged: dict[str, list[tuple[str, int, int, str]]] = {}
     if args.tagger:
-        tagged = tagger_predictions(texts, years, gold)
+        embed = None
+        if args.vectors:
+            from nlp.embed import load_embedder
+            from nlp.embed.cache import CachedEmbedder
+
+            embed = CachedEmbedder(load_embedder("e5-small")).embed_passages
+        tagged = tagger_predictions(texts, years, gold, embed)
     counts = {split: defaultdict(Counter) for split in splits}
     errors: list[str] = []
     elapsed = 0.0
