@@ -228,3 +228,18 @@ def test_tagger_second_pass_is_saved_and_needs_vectors():
     first = again.probabilities(document_features(texts[0], sentences[0], [set() for _ in sentences[0]]))
     assert calls == [int(((first / again.thresholds_).max(axis=1) >= CASCADE).sum())]
     assert {(i, s) for i, s, _ in again.tag(texts[0], sentences[0], [])} == {(1, "anggaran"), (2, "regulasi")}
+
+
+def test_evidence_bank_of_another_version_is_refused():
+    from nlp.classify.neighbours import NeighbourFeatures
+
+    arrays = {
+        "bank": np.zeros((1, 4), np.float16),
+        "bank_labels": np.ones((1, 1), np.int8),
+        "mean": np.zeros(2, np.float32),
+        "scale": np.ones(2, np.float32),
+        "k": np.asarray([3], np.int32),
+        "neighbours_version": np.asarray([99], np.int32),
+    }
+    with pytest.raises(ClassifierError, match="retrain"):
+        NeighbourFeatures.from_arrays(["regulasi"], arrays)

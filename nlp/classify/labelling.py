@@ -80,7 +80,7 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
 
 
 class SentenceEmbedding:
-    """The evidence tagger's ``embed``: sentence vectors through a (cached) embedder, counted on their own.
+    """The evidence tagger's ``embed``: sentence vectors through a ``CachedEmbedder``, counted on their own.
 
     ``embedded`` and ``cached`` count sentences, so a caller can tell them from
     the passages the same embedder handled.
@@ -92,10 +92,10 @@ class SentenceEmbedding:
         self.cached = 0
 
     def __call__(self, texts: list[str]) -> Any:
-        misses, hits = getattr(self.embedder, "misses", 0), getattr(self.embedder, "hits", 0)
+        misses, hits = self.embedder.misses, self.embedder.hits
         vectors = self.embedder.embed_passages(texts)
-        self.embedded += getattr(self.embedder, "misses", misses + len(texts)) - misses
-        self.cached += getattr(self.embedder, "hits", hits) - hits
+        self.embedded += self.embedder.misses - misses
+        self.cached += self.embedder.hits - hits
         return vectors
 
 

@@ -102,7 +102,15 @@ class NeighbourFeatures:
 
     @classmethod
     def from_arrays(cls, signals: Sequence[str], arrays: dict[str, np.ndarray]) -> NeighbourFeatures:
-        """Rebuild from :meth:`to_arrays` output."""
+        """Rebuild from :meth:`to_arrays` output (refusing a bank of another format version)."""
+        version = int(arrays["neighbours_version"][0])
+        if version != VERSION:
+            from nlp.errors import ClassifierError
+
+            raise ClassifierError(
+                f"the tagger's evidence bank has format version {version}, this inovasi-nlp reads version "
+                f"{VERSION}; retrain it with 'inovasi train' (or use the shipped classifier)"
+            )
         out = cls(list(signals), k=int(arrays["k"][0]))
         out.bank_, out.labels_ = arrays["bank"], arrays["bank_labels"]
         out.mean_, out.scale_ = arrays["mean"], arrays["scale"]
