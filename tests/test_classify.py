@@ -230,6 +230,34 @@ def test_tagger_second_pass_is_saved_and_needs_vectors():
     assert {(i, s) for i, s, _ in again.tag(texts[0], sentences[0], [])} == {(1, "anggaran"), (2, "regulasi")}
 
 
+def test_fit_tagger_returns_the_second_pass_decisions(monkeypatch):
+    """The sustainability head trains on what fit_tagger returns: with vectors, the evidence label reports."""
+    from nlp.classify.evidence import SignalTagger, fit_tagger
+    from nlp.text import split_sentences
+
+    texts, spans = [], []
+    for k in range(10):
+        rule = f"Layanan ini diatur dengan Peraturan Bupati Nomor {k + 1} Tahun 2021."
+        text = f"Program ke-{k} berjalan di kecamatan. {rule} Warga datang ke kantor desa. Camat membuka acara."
+        texts.append(text)
+        spans.append([("regulasi", text.index(rule), text.index(rule) + len(rule))])
+    sentences = [split_sentences(t) for t in texts]
+    fit = SignalTagger.fit
+
+    def second_pass_finds_nothing(self, rows, Y, groups, dense=None):
+        oof = fit(self, rows, Y, groups, dense=dense)
+        return oof if dense is None else np.zeros_like(oof)
+
+    def embed(batch: list[str]) -> np.ndarray:
+        return np.ones((len(batch), 3), np.float32) / np.sqrt(3)
+
+    _, first_only = fit_tagger(texts, sentences, [[] for _ in texts], spans, ["regulasi"])
+    assert any(first_only)
+    monkeypatch.setattr(SignalTagger, "fit", second_pass_finds_nothing)
+    _, final = fit_tagger(texts, sentences, [[] for _ in texts], spans, ["regulasi"], embed=embed)
+    assert not any(final)
+
+
 def test_evidence_bank_of_another_version_is_refused():
     from nlp.classify.neighbours import NeighbourFeatures
 

@@ -243,20 +243,13 @@ class SignalTagger:
 
         Without ``embed`` (or without a second pass) the first pass decides alone.
         """
-        return [final for _, final in self.passes(documents, embed)]
-
-    def passes(
-        self, documents: Sequence[tuple[str, Sequence[Span], Sequence[Any]]], embed: Embed | None = None
-    ) -> list[tuple[list[tuple[int, str, float]], list[tuple[int, str, float]]]]:
-        """Per document, the first pass's tags (words and rules) and the final tags (after the second pass)."""
         rows = [
             document_features(text, sentences, rule_signals_by_sentence(sentences, found)) if sentences else []
             for text, sentences, found in documents
         ]
         first = [self.probabilities(r) for r in rows]
-        first_hits = [_hits(p, self.thresholds_, self.signals) for p in first]
         if self.refiner is None or self.neighbours is None or embed is None:
-            return [(hits, hits) for hits in first_hits]
+            return [_hits(p, self.thresholds_, self.signals) for p in first]
         near = [np.flatnonzero((p / self.thresholds_).max(axis=1) >= CASCADE) if len(p) else [] for p in first]
         texts = [
             " ".join(sentences[i].text.split())
@@ -272,7 +265,7 @@ class SignalTagger:
                 second[idx] = self.refiner.probabilities([r[i] for i in idx], dense)
                 cursor += len(idx)
             out.append(_hits(second, self.refiner.thresholds_, self.signals))
-        return list(zip(first_hits, out, strict=True))
+        return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Learned state as arrays (weight matrices in float16: mostly zeros, they compress well); the second
@@ -323,11 +316,11 @@ def fit_tagger(
 
     With ``embed`` it also fits the second pass: sentences are embedded,
     given their nearest-evidence features (each fold against the others'
-    evidence) and scored again. Returns the tagger and, per document, the first
-    pass's out-of-fold (sentence index, signal) decisions, which the
-    sustainability head trains on instead of optimistic in-sample tags (it
-    reads the first pass at label time too: the second pass changes which
-    sentences are reported, and the head was validated on the first).
+    evidence) and scored again. Returns the tagger and, per document, its
+    out-of-fold (sentence index, signal) decisions as :meth:`SignalTagger.tag_many`
+    would make them (the second pass on the cascade's sentences, when there is
+    one), which the sustainability head trains on instead of optimistic
+    in-sample tags: it reads the same evidence at label time that it reports.
     """
     position = {s: i for i, s in enumerate(signal_ids)}
     rows, labels, groups = [], [], []
@@ -350,7 +343,9 @@ def fit_tagger(
         tagger.neighbours = NeighbourFeatures(list(signal_ids))
         dense = NEIGHBOUR_WEIGHT * tagger.neighbours.fit_out_of_fold(vectors, Y, document_folds(group_ids))
         tagger.refiner = SignalTagger(list(signal_ids))
-        tagger.refiner.fit(rows, Y, group_ids, dense=dense)
+        second = tagger.refiner.fit(rows, Y, group_ids, dense=dense)
+        near = (first / tagger.thresholds_).max(axis=1) >= CASCADE
+        decisions = (second >= tagger.refiner.thresholds_) & near[:, None]
     per_doc: list[list[tuple[int, str]]] = [[] for _ in texts]
     offsets = np.cumsum([0] + [len(s) for s in sentences])
     for k in range(len(texts)):

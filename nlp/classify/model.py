@@ -99,9 +99,9 @@ class Classifier:
         X = self.features(docs)
         p_inn = self.innovation.predict_proba(X)[:, 0]
         found = [find_signals(d.text, d.sentences, reference_year=_year(d)) for d in docs]
-        first, signals = self.evidence(docs, found, embed, refine=p_inn >= self.innovation.thresholds_[0])
-        # Sustainability reads the first pass's evidence, as in training (see fit_tagger).
-        S = np.stack([signal_features(s, self.scheme) for s in first])
+        signals = self.evidence(docs, found, embed, refine=p_inn >= self.innovation.thresholds_[0])
+        # Sustainability reads the evidence it reports, as in training (see fit_tagger).
+        S = np.stack([signal_features(s, self.scheme) for s in signals])
         p_trend = self.trends.predict_proba(X)
         p_obj = self.objectives.predict_proba(X)
         p_form = self.form.predict_proba(X)
@@ -159,24 +159,21 @@ class Classifier:
 
     def evidence(
         self, docs: Sequence[AnalysedDocument], found: Sequence[Sequence[Any]], embed: Any, refine: np.ndarray
-    ) -> tuple[list[list[Any]], list[list[Any]]]:
-        """The first pass's evidence and the evidence to report: rule matches confirmed or extended by the
-        tagger, when there is one.
+    ) -> list[list[Any]]:
+        """The evidence to report: rule matches confirmed or extended by the tagger, when there is one.
 
         Only the documents marked in ``refine`` (the innovations: the others report no signals) get
         the tagger's second pass, which embeds sentences.
         """
         if self.tagger is None:
-            return [list(f) for f in found], [list(f) for f in found]
-        first: list[list[Any]] = [[] for _ in docs]
-        final: list[list[Any]] = [[] for _ in docs]
+            return [list(f) for f in found]
+        out: list[list[Any]] = [[] for _ in docs]
         for mark, use in ((True, embed), (False, None)):
             picked = [k for k in range(len(docs)) if bool(refine[k]) == mark]
             items = [(docs[k].text, docs[k].sentences, found[k]) for k in picked]
-            for k, (a, b) in zip(picked, self.tagger.passes(items, use) if items else [], strict=True):
-                first[k] = signals_from_tags(docs[k], a, self.scheme)
-                final[k] = signals_from_tags(docs[k], b, self.scheme)
-        return first, final
+            for k, tags in zip(picked, self.tagger.tag_many(items, use) if items else [], strict=True):
+                out[k] = signals_from_tags(docs[k], tags, self.scheme)
+        return out
 
     def describe(self) -> dict[str, Any]:
         """What the ``model`` field of every label record says about this classifier."""
