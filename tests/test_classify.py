@@ -271,3 +271,42 @@ def test_evidence_bank_of_another_version_is_refused():
     }
     with pytest.raises(ClassifierError, match="retrain"):
         NeighbourFeatures.from_arrays(["regulasi"], arrays)
+
+
+def test_signal_metrics_per_sentence_and_per_document():
+    from types import SimpleNamespace
+
+    from nlp.classify.corpus import GoldLabels
+    from nlp.classify.signals import Signal
+    from nlp.classify.training import signal_metrics
+
+    start = "Layanan ini berjalan sejak 2019."
+    again = "Sejak 2019 layanan tidak pernah berhenti."
+    rule = "Dasarnya Perbup Nomor 4 Tahun 2020."
+    noise = "Kepala dinas hadir dalam acara itu."
+    text = " ".join([start, again, rule, noise])
+
+    def at(sentence: str, signal: str) -> Signal:
+        i = text.index(sentence)
+        return Signal(signal, "positive", sentence, i, i + len(sentence))
+
+    gold = GoldLabels(
+        "d1",
+        True,
+        (),
+        ("pelayanan_publik",),
+        "pelayanan_publik",
+        "sustained",
+        (
+            {"signal": "berjalan_bertahun", "sentence": start},
+            {"signal": "berjalan_bertahun", "sentence": again},
+            {"signal": "regulasi", "sentence": rule},
+        ),
+    )
+    # one of two restatements found; regulasi put on the wrong sentence; a spurious kelembagaan
+    found = [at(start, "berjalan_bertahun"), at(noise, "regulasi"), at(noise, "kelembagaan")]
+    m = signal_metrics([SimpleNamespace(text=text)], [SimpleNamespace(signals=found)], [gold])
+    assert (m["precision"], m["recall"]) == (round(1 / 3, 4), round(1 / 3, 4))
+    # per document: berjalan_bertahun right; regulasi reported but unbacked (wrong) and missed; kelembagaan wrong
+    assert m["by_document"]["precision"] == round(1 / 3, 4)
+    assert m["by_document"]["recall"] == 0.5 and m["by_document"]["support"] == 2

@@ -221,8 +221,9 @@ def test_evaluate_reports_every_family(hash_classifier: Path):
         assert 0 <= metrics[family]["macro_f1"] <= 1
     assert "confusion" in metrics["sustainability"]
     assert 0 <= metrics["signals"]["f1"] <= 1 and "ece" in metrics["calibration"]
+    assert 0 <= metrics["signals"]["by_document"]["f1"] <= 1
     table = run("evaluate", SAMPLE, "--labels", LABELS, "--classifier", hash_classifier, "-q")
-    assert "macro-F1" in table.output and "confusion" in table.output
+    assert "macro-F1" in table.output and "confusion" in table.output and "per document" in table.output
 
 
 def test_report_is_written(hash_classifier: Path, archive: Path, tmp_path: Path):

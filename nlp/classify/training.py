@@ -153,8 +153,16 @@ def locate_sentence(text: str, sentence: str) -> tuple[int, int] | None:
 def signal_metrics(
     docs: Sequence[AnalysedDocument], results: Sequence[LabelResult], gold: Sequence[GoldLabels]
 ) -> dict[str, Any]:
-    """Micro precision/recall/F1 of signals: same signal id and overlapping sentence span."""
+    """Micro precision/recall/F1 of signals: same signal id and overlapping sentence span, one to one.
+
+    ``by_document`` scores (document, signal) pairs instead, the question an analyst filtering on a
+    signal asks: a reported signal is right when at least one of its sentences overlaps a gold
+    sentence of that signal, and a gold signal is found when one of them does. A restatement the
+    tagger skips, or one it adds, costs nothing there; a signal backed only by wrong sentences
+    still counts as wrong.
+    """
     tp = fp = fn = 0
+    doc_tp = doc_fp = doc_fn = 0
     per: dict[str, list[int]] = {}
     for doc, result, g in zip(docs, results, gold, strict=True):
         gold_spans = []
@@ -163,6 +171,7 @@ def signal_metrics(
             if span is not None:
                 gold_spans.append((s["signal"], span))
         matched_gold = set()
+        backed: set[str] = set()
         for s in result.signals:
             hit = next(
                 (
@@ -172,6 +181,8 @@ def signal_metrics(
                 ),
                 None,
             )
+            if any(sig == s.signal and a < s.end and s.start < b for sig, (a, b) in gold_spans):
+                backed.add(s.signal)
             counts = per.setdefault(s.signal, [0, 0, 0])
             if hit is None:
                 fp += 1
@@ -184,7 +195,15 @@ def signal_metrics(
             if k not in matched_gold:
                 fn += 1
                 per.setdefault(sig, [0, 0, 0])[2] += 1
-    return {**_prf(tp, fp, fn), "signals": {k: _prf(*v) for k, v in sorted(per.items())}}
+        reported = {s.signal for s in result.signals}
+        doc_tp += len(backed)
+        doc_fp += len(reported - backed)
+        doc_fn += len({sig for sig, _ in gold_spans} - backed)
+    return {
+        **_prf(tp, fp, fn),
+        "signals": {k: _prf(*v) for k, v in sorted(per.items())},
+        "by_document": _prf(doc_tp, doc_fp, doc_fn),
+    }
 
 
 def evaluate_results(

@@ -283,7 +283,8 @@ def train_command(
         f"trends macro-F1 {metrics['trends']['macro_f1']:.3f}, objectives "
         f"{metrics['pp38_objectives']['macro_f1']:.3f}, form accuracy {metrics['pp38_form']['accuracy']:.3f}, "
         f"sustainability macro-F1 {metrics['sustainability']['macro_f1']:.3f}, "
-        f"signals F1 {metrics['signals']['f1']:.3f}"
+        f"signals F1 {metrics['signals']['f1']:.3f} per sentence, "
+        f"{metrics['signals']['by_document']['f1']:.3f} per document"
     )
 
 

@@ -183,7 +183,8 @@ def metrics_tables(metrics: dict[str, Any], title: str) -> None:
         m = metrics[family]
         summary.add_row(family, f"{m['macro_f1']:.3f}", f"{m['accuracy']:.3f}" if "accuracy" in m else "-")
     s = metrics["signals"]
-    summary.add_row("signals (micro)", f"{s['f1']:.3f}", "-")
+    summary.add_row("signals (micro, per sentence)", f"{s['f1']:.3f}", "-")
+    summary.add_row("signals (micro, per document)", f"{s['by_document']['f1']:.3f}", "-")
     console.print(summary)
     for family in ("is_innovation", "trends", "pp38_objectives", "pp38_form", "sustainability"):
         table = Table(title=family, title_justify="left")
