@@ -50,11 +50,11 @@ def main() -> None:
     from nlp.classify.evidence import fit_tagger
     from nlp.classify.features import analyse_documents, pooled_features
     from nlp.classify.heads import SoftmaxHead
-    from nlp.classify.model import signals_from_tags
+    from nlp.classify.model import document_year, signals_from_tags
     from nlp.classify.scheme import load_scheme
     from nlp.classify.signals import find_signals
     from nlp.classify.sustainability import signal_features
-    from nlp.classify.training import locate_sentence
+    from nlp.classify.training import gold_spans
     from nlp.embed import load_embedder
     from nlp.embed.cache import CachedEmbedder
 
@@ -71,17 +71,11 @@ def main() -> None:
     train = [k for k, ld in enumerate(labelled) if not ld.dev]
     dev = [k for k, ld in enumerate(labelled) if ld.dev]
 
-    def year(k: int) -> int | None:
-        try:
-            return int(labelled[k].document.meta["year"])
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    found = {k: find_signals(analysed[k].text, analysed[k].sentences, reference_year=year(k)) for k in train + dev}
-    spans = []
-    for k in train:
-        located = [(s["signal"], locate_sentence(analysed[k].text, s["sentence"])) for s in labelled[k].gold.signals]
-        spans.append([(sig, span[0], span[1]) for sig, span in located if span is not None])
+    found = {
+        k: find_signals(analysed[k].text, analysed[k].sentences, reference_year=document_year(analysed[k]))
+        for k in train + dev
+    }
+    spans = [gold_spans(analysed[k], labelled[k].gold) for k in train]
     pooled = {k: pooled_features(analysed[k].vectors) for k in train + dev}
     y = np.asarray([labelled[k].gold.sustainability for k in train])
     y_dev = [labelled[k].gold.sustainability for k in dev]

@@ -98,7 +98,7 @@ class Classifier:
             return []
         X = self.features(docs)
         p_inn = self.innovation.predict_proba(X)[:, 0]
-        found = [find_signals(d.text, d.sentences, reference_year=_year(d)) for d in docs]
+        found = [find_signals(d.text, d.sentences, reference_year=document_year(d)) for d in docs]
         signals = self.evidence(docs, found, embed, refine=p_inn >= self.innovation.thresholds_[0])
         # Sustainability reads the evidence it reports, as in training (see fit_tagger).
         S = np.stack([signal_features(s, self.scheme) for s in signals])
@@ -342,7 +342,8 @@ def _scores(labels: Sequence[str], probs: np.ndarray) -> dict[str, float]:
     return {label: round(float(p), 4) for label, p in zip(labels, probs, strict=True)}
 
 
-def _year(doc: AnalysedDocument) -> int | None:
+def document_year(doc: AnalysedDocument) -> int | None:
+    """The record's ``year`` as an integer (the reference year of the time rule), or None."""
     year = doc.document.meta.get("year") if isinstance(doc.document.meta, dict) else None
     try:
         return int(year) if year is not None else None

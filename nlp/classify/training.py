@@ -10,7 +10,7 @@ import numpy as np
 from nlp.classify.corpus import GoldLabels
 from nlp.classify.features import AnalysedDocument, LexicalFeatures, pooled_features
 from nlp.classify.heads import MultiLabelHead, SoftmaxHead, expected_calibration_error
-from nlp.classify.model import FORMS, SUSTAINABILITY, Classifier, LabelResult, signals_from_tags
+from nlp.classify.model import FORMS, SUSTAINABILITY, Classifier, LabelResult, document_year, signals_from_tags
 from nlp.classify.scheme import LabelScheme
 from nlp.classify.sustainability import signal_features
 from nlp.index.manifest import utc_now
@@ -32,11 +32,8 @@ def fit_classifier(
     from nlp.classify.evidence import fit_tagger
     from nlp.classify.signals import find_signals
 
-    found = [find_signals(d.text, d.sentences, reference_year=_year(d)) for d in docs]
-    spans = []
-    for d, g in zip(docs, gold, strict=True):
-        located = [(s["signal"], locate_sentence(d.text, s["sentence"])) for s in g.signals]
-        spans.append([(sig, span[0], span[1]) for sig, span in located if span is not None])
+    found = [find_signals(d.text, d.sentences, reference_year=document_year(d)) for d in docs]
+    spans = [gold_spans(d, g) for d, g in zip(docs, gold, strict=True)]
     # The tagger learns from innovations only: the is_innovation gate removes every signal of the
     # others, and their rule matches (all negatives) would teach it that a cue means little.
     keep = [k for k, g in enumerate(gold) if g.is_innovation]
@@ -82,14 +79,6 @@ def fit_classifier(
     )
 
 
-def _year(doc: AnalysedDocument) -> int | None:
-    value = doc.document.meta.get("year")
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _multi_hot(gold: Sequence[GoldLabels], attribute: str, labels: Sequence[str]) -> np.ndarray:
     return np.asarray([[1 if label in getattr(g, attribute) else 0 for label in labels] for g in gold])
 
@@ -128,6 +117,12 @@ def _single_label_metrics(pred: list[str], true: list[str], labels: Sequence[str
         "accuracy": round(accuracy, 4),
         "confusion": confusion,
     }
+
+
+def gold_spans(doc: AnalysedDocument, gold: GoldLabels) -> list[tuple[str, int, int]]:
+    """(signal, start, end) of each gold evidence sentence found in the document's normalised text."""
+    located = [(s["signal"], locate_sentence(doc.text, s["sentence"])) for s in gold.signals]
+    return [(signal, span[0], span[1]) for signal, span in located if span is not None]
 
 
 def locate_sentence(text: str, sentence: str) -> tuple[int, int] | None:
