@@ -7,6 +7,7 @@ decisions back to ``corpora/labels``:
 
     python corpora/tools/signal_review.py export OUT_DIR   # one review sheet per label file
     python corpora/tools/signal_review.py export-tagger OUT_DIR DECIDED...  # second round: the tagger's disagreements
+    python corpora/tools/signal_review.py export-second OUT_DIR SECOND...  # blind second annotation vs the gold
     python corpora/tools/signal_review.py show DOC_ID       # a document, sentence by sentence
     python corpora/tools/signal_review.py apply DECISIONS.jsonl...   # update corpora/labels
 
@@ -19,7 +20,13 @@ item's JSON line with ``"decision"`` and ``"reason"`` added:
 - ``extra`` items (key ``<id>#x<n>``) are sentences the reviewer found that
   neither side had, with ``add``;
 - for ``gold_only``: ``keep``, ``drop`` (the gold entry breaks the guide) or
-  ``relabel:<signal id>``.
+  ``relabel:<signal id>``;
+- for ``second_only`` (a blind second annotator tagged it, the gold did not):
+  ``add`` or ``reject``, like ``rule_only``.
+
+``export-second`` also prints the agreement of the second annotator with the
+gold (signal F1 as in section 4.3 of the guide, overall and per signal). The
+adjudicator sees each disagreement without being told which side is the gold.
 
 Both kinds are reviewed, so the pass can lower agreement with the rules as
 well as raise it. Sentences are written back as exact substrings of the
@@ -253,6 +260,115 @@ def export_tagger(out_dir: Path, decided: list[Path]) -> int:
     return 0
 
 
+def export_second(out_dir: Path, second: list[Path]) -> int:
+    """A blind second annotation against the gold: agreement, and the disagreements to adjudicate.
+
+    A second annotator's file has one line per tag, ``{"id", "s", "signal"}``,
+    where ``s`` numbers the sentences of the normalised text from 0 as
+    ``split_sentences`` cuts them (the sheets the annotators were given). Only
+    documents the annotator covered count.
+    """
+    sys.path.insert(0, str(ROOT))
+    from nlp.classify.training import locate_sentence
+    from nlp.text import normalise, split_sentences
+
+    polarity = {s["id"]: s["polarity"] for s in _signal_defs()}
+    tags: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    for path in second:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                row = json.loads(line)
+                if row.get("signal") not in polarity:
+                    raise SystemExit(f"{path}:{number}: unknown signal {row.get('signal')!r}")
+                tags[row["id"]].add((int(row["s"]), row["signal"]))
+    docs = load_documents()
+    labels = {}
+    for path in sorted(LABELS.glob("*.labels.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                labels[record["id"]] = (path.name, record)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # matched, gold only, second only
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for doc_id in sorted(tags):
+        if doc_id not in labels:
+            raise SystemExit(f"second annotation names an unknown document {doc_id!r}")
+        name, record = labels[doc_id]
+        raw, _year, _title = docs[doc_id]
+        text = normalise(raw)
+        sentences = split_sentences(text)
+        gold = [(g, locate_sentence(text, g["sentence"])) for g in record.get("signals", [])]
+        used: set[int] = set()
+        counter = 0
+        for index, signal in sorted(tags[doc_id]):
+            if index >= len(sentences):
+                raise SystemExit(f"{doc_id}: sentence {index} does not exist (the text has {len(sentences)})")
+            sentence = sentences[index]
+            hit = next(
+                (
+                    i
+                    for i, (g, span) in enumerate(gold)
+                    if i not in used
+                    and span
+                    and g["signal"] == signal
+                    and span[0] < sentence.end
+                    and sentence.start < span[1]
+                ),
+                None,
+            )
+            if hit is not None:
+                used.add(hit)
+                counts[signal][0] += 1
+                continue
+            counts[signal][2] += 1
+            raw_sentence = locate_raw(sentence.text, raw)
+            if raw_sentence is None:
+                raise SystemExit(f"{doc_id}: sentence {index} cannot be found in the raw text")
+            counter += 1
+            by_file[name].append(
+                {
+                    "key": f"{doc_id}#b{counter}",
+                    "kind": "second_only",
+                    "id": doc_id,
+                    "split": split_of(doc_id),
+                    "signal": signal,
+                    "polarity": polarity[signal],
+                    "sentence": raw_sentence,
+                    "s": index,
+                }
+            )
+        for i, (g, span) in enumerate(gold):
+            if i in used:
+                continue
+            counts[g["signal"]][1] += 1
+            at = next((k for k, s in enumerate(sentences) if span and s.start < span[1] and span[0] < s.end), None)
+            counter += 1
+            by_file[name].append(
+                {
+                    "key": f"{doc_id}#a{counter}",
+                    "kind": "gold_only",
+                    "id": doc_id,
+                    "split": split_of(doc_id),
+                    "signal": g["signal"],
+                    "polarity": g["polarity"],
+                    "sentence": g["sentence"],
+                    "s": at,
+                }
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, items in sorted(by_file.items()):
+        target = out_dir / name.replace(".labels.jsonl", ".review.jsonl")
+        target.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), encoding="utf-8")
+    total = [sum(c[k] for c in counts.values()) for k in range(3)]
+    for signal, (m, a, b) in [*sorted(counts.items()), ("ALL", tuple(total))]:
+        f1 = 2 * m / max(1, 2 * m + a + b)
+        print(f"{signal:28s} matched {m:4d}  gold only {a:4d}  second only {b:4d}  F1 {f1:.3f}", file=sys.stderr)
+    print(
+        f"{len(tags)} documents; {sum(map(len, by_file.values()))} disagreements written to {out_dir}", file=sys.stderr
+    )
+    return 0
+
+
 def _signal_defs() -> list[dict]:
     return json.loads((ROOT / "nlp" / "data" / "scheme-v1.json").read_text(encoding="utf-8"))["signals"]
 
@@ -297,7 +413,7 @@ def apply(decision_files: list[Path]) -> int:
                 row = json.loads(line)
                 if "key" not in row or "decision" not in row:
                     raise SystemExit(f"{path}:{number}: needs 'key' and 'decision'")
-                if row.get("kind") not in ("rule_only", "gold_only", "extra"):
+                if row.get("kind") not in ("rule_only", "gold_only", "extra", "second_only"):
                     raise SystemExit(f"{path}:{number}: a decision is its review item plus 'decision' and 'reason'")
                 decisions[row["key"]] = row
     changed = defaultdict(int)
@@ -321,7 +437,7 @@ def apply(decision_files: list[Path]) -> int:
                         raise SystemExit(f"decision {key}: unknown signal {new!r}")
                     entry = {**entry, "signal": new, "polarity": valid[new]}
                     verdict = "add"
-                if item["kind"] in ("rule_only", "extra") and verdict == "add":
+                if item["kind"] in ("rule_only", "extra", "second_only") and verdict == "add":
                     if item["sentence"] not in raw:
                         raise SystemExit(f"decision {key}: sentence is not in the text of {doc_id}")
                     if entry not in signals:
@@ -360,6 +476,9 @@ def main() -> int:
     p = sub.add_parser("export-tagger")
     p.add_argument("out_dir", type=Path)
     p.add_argument("decided", type=Path, nargs="*", help="decision files of earlier rounds: not asked again")
+    p = sub.add_parser("export-second")
+    p.add_argument("out_dir", type=Path)
+    p.add_argument("second", type=Path, nargs="+", help="second-annotator files: {id, s, signal} per line")
     p = sub.add_parser("show")
     p.add_argument("doc_id")
     p = sub.add_parser("apply")
@@ -369,6 +488,8 @@ def main() -> int:
         return export(args.out_dir)
     if args.command == "export-tagger":
         return export_tagger(args.out_dir, args.decided)
+    if args.command == "export-second":
+        return export_second(args.out_dir, args.second)
     if args.command == "show":
         return show(args.doc_id)
     return apply(args.decisions)
