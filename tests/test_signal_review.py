@@ -64,3 +64,9 @@ def test_disagreements_are_listed_both_ways(tmp_path: Path) -> None:
     assert kinds == sorted([("gold_only", dropped["signal"]), ("second_only", "hki")])
     second_only = next(item for item in items if item["kind"] == "second_only")
     assert second_only["s"] == 0 and second_only["key"].startswith(f"{DOC}#b")
+
+
+def test_a_document_read_as_empty_turns_all_its_gold_into_disagreements(tmp_path: Path) -> None:
+    gold = _gold_tags()
+    _, items = _run(tmp_path, [{"id": DOC, "signal": None}])
+    assert len(items) == len(gold) and {item["kind"] for item in items} == {"gold_only"}

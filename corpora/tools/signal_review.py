@@ -265,8 +265,10 @@ def export_second(out_dir: Path, second: list[Path]) -> int:
 
     A second annotator's file has one line per tag, ``{"id", "s", "signal"}``,
     where ``s`` numbers the sentences of the normalised text from 0 as
-    ``split_sentences`` cuts them (the sheets the annotators were given). Only
-    documents the annotator covered count.
+    ``split_sentences`` cuts them (the sheets the annotators were given), and
+    ``{"id", "signal": null}`` for a document read that has no signal. Only
+    documents named in the file count, so a document annotated as empty still
+    turns every gold signal it has into a disagreement.
     """
     sys.path.insert(0, str(ROOT))
     from nlp.classify.training import locate_sentence
@@ -278,8 +280,11 @@ def export_second(out_dir: Path, second: list[Path]) -> int:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 row = json.loads(line)
-                if row.get("signal") not in polarity:
-                    raise SystemExit(f"{path}:{number}: unknown signal {row.get('signal')!r}")
+                if row.get("signal") is None:
+                    tags.setdefault(row["id"], set())  # read, nothing tagged
+                    continue
+                if row["signal"] not in polarity:
+                    raise SystemExit(f"{path}:{number}: unknown signal {row['signal']!r}")
                 tags[row["id"]].add((int(row["s"]), row["signal"]))
     docs = load_documents()
     labels = {}
