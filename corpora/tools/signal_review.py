@@ -75,6 +75,17 @@ def load_documents() -> dict[str, tuple[str, int | None, str]]:
     return docs
 
 
+def load_labels() -> dict[str, tuple[str, dict]]:
+    """Each gold record by document id, with the name of the label file that holds it."""
+    labels = {}
+    for path in sorted(LABELS.glob("*.labels.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                labels[record["id"]] = (path.name, record)
+    return labels
+
+
 def split_of(doc_id: str) -> str:
     sys.path.insert(0, str(ROOT))
     from nlp.classify.corpus import is_dev
@@ -186,12 +197,7 @@ def export_tagger(out_dir: Path, decided: list[Path]) -> int:
     texts, years, gold, _problems = load_corpus()
     predicted = tagger_predictions(texts, years, gold)
     docs = load_documents()
-    labels = {}
-    for path in sorted(LABELS.glob("*.labels.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                labels[record["id"]] = (path.name, record)
+    labels = load_labels()
     by_file: dict[str, list[dict]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     for doc_id in sorted(gold):
@@ -287,12 +293,7 @@ def export_second(out_dir: Path, second: list[Path]) -> int:
                     raise SystemExit(f"{path}:{number}: unknown signal {row['signal']!r}")
                 tags[row["id"]].add((int(row["s"]), row["signal"]))
     docs = load_documents()
-    labels = {}
-    for path in sorted(LABELS.glob("*.labels.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                labels[record["id"]] = (path.name, record)
+    labels = load_labels()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # matched, gold only, second only
     by_file: dict[str, list[dict]] = defaultdict(list)
     for doc_id in sorted(tags):
