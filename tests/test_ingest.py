@@ -215,6 +215,69 @@ def test_pdf_placeholder_metadata_title_falls_back_to_first_line(tmp_path: Path)
     assert only_doc(path).title == "Laporan Pelaksanaan Inovasi Posyandu Keliling"
 
 
+def _report_with_running_lines(path: Path) -> None:
+    """Three A4 pages with a running header, a numbered footer and one sentence cut by each page break."""
+    from reportlab.pdfgen import canvas
+
+    pages = [
+        [
+            "Laporan Pelaksanaan Ambulans Desa",
+            "Ambulans desa melayani warga sejak 2019.",
+            "Setiap desa punya dua sopir dan",
+        ],
+        ["satu kendaraan siaga.", "Dasar hukum: Perbup Nomor 7 Tahun 2020.", "Armada bertambah menjadi 14 unit"],
+        ["pada tahun 2023.", "Di halaman ini ada baris yang sama.", "Di halaman ini ada baris yang sama."],
+    ]
+    pdf = canvas.Canvas(str(path), invariant=1)
+    pdf.setTitle("Laporan Pelaksanaan Ambulans Desa")
+    for number, lines in enumerate(pages, 1):
+        pdf.drawString(72, 800, "Dinas Kesehatan Kabupaten Lembah Hijau - Laporan Tahun 2024")
+        for k, line in enumerate(lines):
+            pdf.drawString(72, 740 - 20 * k, line)
+        pdf.drawString(280, 40, f"Halaman {number} dari {len(pages)}")
+        pdf.showPage()
+    pdf.save()
+
+
+def test_pdf_running_header_footer_dropped_and_sentences_joined_across_pages(tmp_path: Path) -> None:
+    from nlp.text import normalise, split_sentences
+
+    path = tmp_path / "laporan-ambulans.pdf"
+    _report_with_running_lines(path)
+    doc = only_doc(path)
+    header = "Dinas Kesehatan Kabupaten Lembah Hijau - Laporan Tahun 2024"
+    # The header is kept once, at the top of the first page; no page numbers remain.
+    assert doc.text.startswith(header + "\n")
+    assert doc.text.count(header) == 1
+    assert "Halaman" not in doc.text
+    # A body line repeated inside a page is content, not a running line.
+    assert doc.text.count("Di halaman ini ada baris yang sama.") == 2
+    sentences = [" ".join(s.text.split()) for s in split_sentences(normalise(doc.text))]
+    assert "Setiap desa punya dua sopir dan satu kendaraan siaga." in sentences
+    assert "Armada bertambah menjadi 14 unit pada tahun 2023." in sentences
+    assert doc.meta == {"format": "pdf", "pages": 3}
+
+
+def test_strip_running_lines_needs_repetition_and_keeps_single_pages() -> None:
+    from nlp.ingest.files import join_pages, strip_running_lines
+
+    single = ["Judul\nIsi halaman.\n3"]
+    assert strip_running_lines(single) == single
+    pages = [
+        "Profil Inovasi\nLayanan dibuka pada 2021.\n- 1 -",
+        "Catatan lapangan\nWarga datang ke balai desa.\nii",
+        "Penutup\nLayanan masih berjalan.\nHal. 3",
+    ]
+    # Different first lines stay; bare page numbers of any style go.
+    assert strip_running_lines(pages) == [
+        "Profil Inovasi\nLayanan dibuka pada 2021.",
+        "Catatan lapangan\nWarga datang ke balai desa.",
+        "Penutup\nLayanan masih berjalan.",
+    ]
+    # Pages are joined with a blank line unless a sentence runs on in lower case.
+    assert join_pages(["Satu.", "Dua", "lanjutan.", "", "Tiga"]) == "Satu.\n\nDua\nlanjutan.\n\nTiga"
+
+
 # --- DOCX ---------------------------------------------------------------------------
 
 
@@ -661,8 +724,9 @@ def test_render_files_round_trip_word_for_word(tmp_path: Path) -> None:
     report = docs["laporan-posyandu.pdf"]
     assert report.title == "Laporan Inovasi Posyandu Keliling Kabupaten Watu Lanur"
     assert report.meta["pages"] >= 2
-    assert report.text.count(tool.AGENCY) == report.meta["pages"]
-    assert f"Halaman {report.meta['pages']}" in report.text
+    # The agency header runs on every page and is kept once; the page numbers are dropped.
+    assert report.text.count(tool.AGENCY) == 1
+    assert "Halaman" not in report.text
     proposal = docs["proposal-lapak.docx"]
     assert proposal.title == "Proposal Inovasi Lapak UMKM Desa"
     assert "Tahun | UMKM bergabung | Omzet (Rp)\n2024 | 40 | 150.000.000" in proposal.text

@@ -16,7 +16,10 @@ Title rules, in order (the first that gives a non-empty title wins):
   paragraph styled Title or Heading N; then the ``.txt`` rule.
 
 The text is the whole extracted text, title line included; only newlines and
-Unicode composition are normalised here.
+Unicode composition are normalised here. A PDF's running headers, footers and
+page numbers are dropped (the header is kept once, at the top of the first
+page), and a sentence cut by a page break is joined again
+(:func:`strip_running_lines`, :func:`join_pages`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ from nlp.ingest.document import Document, Problem, make_document
 from nlp.ingest.encoding import NotTextError, decode_bytes, normalise_text
 
 MAX_TITLE_CHARS = 150
+# Running headers and footers sit in the first and last few lines of a PDF page.
+RUNNING_ZONE_LINES = 2
+# A zone line repeated on at least this share of the pages (and on two or more) is running text.
+RUNNING_SHARE = 0.5
+RUNNING_MAX_CHARS = 120
 
 _PLACEHOLDER_TITLE = re.compile(
     r"^(untitled|tanpa judul|judul|title|document\s*\d*|dokumen\s*\d*|"
@@ -40,6 +48,17 @@ _PLACEHOLDER_TITLE = re.compile(
 )
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(\s+#+)?\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+
+_PAGE_NUMBER_LINE = re.compile(
+    r"^(?:(?:halaman|hal\.?|page)\s*)?[-–—]?\s*(?:\d{1,4}|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))\s*[-–—]?"
+    r"(?:\s*(?:dari|/|of)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+_EDGE_NUMBERS = re.compile(
+    r"^(?:(?:halaman|hal\.?|page)\s*)?\d{1,4}\s*[|\u00b7\u2022:\-\u2013\u2014]*\s*"
+    r"|\s*[|\u00b7\u2022:,\-\u2013\u2014]*\s*(?:(?:halaman|hal\.?|page)\s*)?\d{1,4}(?:\s*(?:dari|/|of)\s*\d{1,4})?$"
+)
+_SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", ")")
 
 Item = Document | Problem
 
@@ -139,8 +158,76 @@ def _quiet_pypdf_logger() -> None:
         logger.addHandler(logging.NullHandler())
 
 
+def _running_key(line: str) -> str:
+    """A zone line compared across pages: lower-cased, spaces collapsed, a page number at either end cut off."""
+    return _EDGE_NUMBERS.sub("", " ".join(line.split()).lower())
+
+
+def strip_running_lines(pages: list[str]) -> list[str]:
+    """Drop the running headers, footers and page numbers of a multi-page PDF's page texts.
+
+    A line in the first or last ``RUNNING_ZONE_LINES`` lines of a page is running text
+    when the same line (a page number at either end aside: "Laporan Tahun 2024 - 3") sits
+    in that zone on at least ``RUNNING_SHARE`` of the pages and does not close a sentence
+    (a wrapped line of prose can repeat), or when it is a bare page number ("12",
+    "- 3 -", "Halaman 2 dari 9", "iv"). Running lines are kept where they first appear
+    at the top of the first page, where a report's header or title belongs; every later
+    copy is dropped, so the heading context of each page is its own and sentences that
+    cross a page break can be joined again (:func:`join_pages`).
+    """
+    if len(pages) < 2:
+        return pages
+    split = [[line for line in page.split("\n")] for page in pages]
+
+    def zone(lines: list[str]) -> list[int]:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        return sorted(set(filled[:RUNNING_ZONE_LINES] + filled[-RUNNING_ZONE_LINES:]))
+
+    counts: dict[str, int] = {}
+    for lines in split:
+        for key in {_running_key(lines[i]) for i in zone(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    needed = max(2, int(RUNNING_SHARE * len(pages) + 0.999))
+    # A line that closes a sentence is prose (a wrapped line that happens to repeat), never a header.
+    running = {
+        key
+        for key, n in counts.items()
+        if n >= needed and 0 < len(key) <= RUNNING_MAX_CHARS and not key.endswith((".", "!", "?"))
+    }
+    cleaned = []
+    for number, lines in enumerate(split):
+        drop = set()
+        top = zone(lines)[:RUNNING_ZONE_LINES]
+        for i in zone(lines):
+            line = lines[i].strip()
+            page_number = _PAGE_NUMBER_LINE.match(line) is not None
+            repeated = _running_key(line) in running and not (number == 0 and i in top)
+            if page_number or repeated:
+                drop.add(i)
+        cleaned.append("\n".join(line for i, line in enumerate(lines) if i not in drop).strip())
+    return cleaned
+
+
+def join_pages(pages: list[str]) -> str:
+    """Join page texts with a blank line, or with a line break when a sentence runs on across the break.
+
+    A page whose text ends without closing punctuation, followed by a page that starts
+    in lower case, is one sentence cut by the page break; a single newline lets the
+    sentence splitter join it as a wrapped line.
+    """
+    text = ""
+    for page in pages:
+        if not page:
+            continue
+        if text and not text.endswith(_SENTENCE_END) and page[0].islower():
+            text += "\n" + page
+        else:
+            text += ("\n\n" if text else "") + page
+    return text
+
+
 def read_pdf(path: Path, rel: str, shown: str) -> Iterator[Item]:
-    """Read the text layer of a PDF with pypdf; pages are joined with blank lines."""
+    """Read the text layer of a PDF with pypdf, without running headers, footers and page numbers."""
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError
 
@@ -176,7 +263,7 @@ def read_pdf(path: Path, rel: str, shown: str) -> Iterator[Item]:
             "open and re-save it, or download it again",
         )
         return
-    text = "\n\n".join(page for page in pages if page)
+    text = join_pages(strip_running_lines(pages))
     if not text.strip():
         yield Problem(shown, "no text layer (scanned PDF?)", "run OCR first")
         return
