@@ -267,12 +267,14 @@ def test_strip_running_lines_needs_repetition_and_keeps_single_pages() -> None:
         "Profil Inovasi\nLayanan dibuka pada 2021.\n- 1 -",
         "Catatan lapangan\nWarga datang ke balai desa.\nii",
         "Penutup\nLayanan masih berjalan.\nHal. 3",
+        "Tabel 2\nJumlah pengguna per tahun\n2024",
     ]
-    # Different first lines stay; bare page numbers of any style go.
+    # Different first lines stay; bare page numbers of any style go, a year on its own line stays.
     assert strip_running_lines(pages) == [
         "Profil Inovasi\nLayanan dibuka pada 2021.",
         "Catatan lapangan\nWarga datang ke balai desa.",
         "Penutup\nLayanan masih berjalan.",
+        "Tabel 2\nJumlah pengguna per tahun\n2024",
     ]
     # Pages are joined with a blank line unless a sentence runs on in lower case.
     assert join_pages(["Satu.", "Dua", "lanjutan.", "", "Tiga"]) == "Satu.\n\nDua\nlanjutan.\n\nTiga"

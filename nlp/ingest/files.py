@@ -35,7 +35,7 @@ from nlp.ingest.document import Document, Problem, make_document
 from nlp.ingest.encoding import NotTextError, decode_bytes, normalise_text
 
 MAX_TITLE_CHARS = 150
-# Running headers and footers sit in the first and last few lines of a PDF page.
+# Running headers and footers sit in the first and last lines of a PDF page.
 RUNNING_ZONE_LINES = 2
 # A zone line repeated on at least this share of the pages (and on two or more) is running text.
 RUNNING_SHARE = 0.5
@@ -50,13 +50,13 @@ _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(\s+#+)?\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 
 _PAGE_NUMBER_LINE = re.compile(
-    r"^(?:(?:halaman|hal\.?|page)\s*)?[-–—]?\s*(?:\d{1,4}|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))\s*[-–—]?"
-    r"(?:\s*(?:dari|/|of)\s*\d{1,4})?$",
+    r"^(?:(?:halaman|hal\.?|page)\s*)?[-–—]?\s*(?:\d{1,3}|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))\s*[-–—]?"
+    r"(?:\s*(?:dari|/|of)\s*\d{1,3})?$",
     re.IGNORECASE,
 )
 _EDGE_NUMBERS = re.compile(
-    r"^(?:(?:halaman|hal\.?|page)\s*)?\d{1,4}\s*[|\u00b7\u2022:\-\u2013\u2014]*\s*"
-    r"|\s*[|\u00b7\u2022:,\-\u2013\u2014]*\s*(?:(?:halaman|hal\.?|page)\s*)?\d{1,4}(?:\s*(?:dari|/|of)\s*\d{1,4})?$"
+    r"^(?:(?:halaman|hal\.?|page)\s*)?\d{1,3}\s*[|\u00b7\u2022:\-\u2013\u2014]*\s*"
+    r"|\s*[|\u00b7\u2022:,\-\u2013\u2014]*\s*(?:(?:halaman|hal\.?|page)\s*)?\d{1,3}(?:\s*(?:dari|/|of)\s*\d{1,3})?$"
 )
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", ")")
 
@@ -170,14 +170,14 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     when the same line (a page number at either end aside: "Laporan Tahun 2024 - 3") sits
     in that zone on at least ``RUNNING_SHARE`` of the pages and does not close a sentence
     (a wrapped line of prose can repeat), or when it is a bare page number ("12",
-    "- 3 -", "Halaman 2 dari 9", "iv"). Running lines are kept where they first appear
+    "- 3 -", "Halaman 2 dari 9", "iv"; never a four-digit year). Running lines are kept where they first appear
     at the top of the first page, where a report's header or title belongs; every later
     copy is dropped, so the heading context of each page is its own and sentences that
     cross a page break can be joined again (:func:`join_pages`).
     """
     if len(pages) < 2:
         return pages
-    split = [[line for line in page.split("\n")] for page in pages]
+    split = [page.split("\n") for page in pages]
 
     def zone(lines: list[str]) -> list[int]:
         filled = [i for i, line in enumerate(lines) if line.strip()]
