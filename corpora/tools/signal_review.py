@@ -93,6 +93,20 @@ def split_of(doc_id: str) -> str:
     return "dev" if is_dev(doc_id) else "train"
 
 
+def gold_only_item(doc_id: str, key: str, signal: str, polarity: str, sentence: str, **extra) -> dict:
+    """A review item for a gold signal the other side did not tag (decided with keep / drop / relabel:)."""
+    return {
+        "key": f"{doc_id}#{key}",
+        "kind": "gold_only",
+        "id": doc_id,
+        "split": split_of(doc_id),
+        "signal": signal,
+        "polarity": polarity,
+        "sentence": sentence,
+        **extra,
+    }
+
+
 def export(out_dir: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from nlp.classify.signals import find_signals
@@ -158,16 +172,9 @@ def export(out_dir: Path) -> int:
                     sorted({s.signal for s in found if span and s.start < span[1] and span[0] < s.end}) if span else []
                 )
                 items.append(
-                    {
-                        "key": f"{doc_id}#g{counter}",
-                        "kind": "gold_only",
-                        "id": doc_id,
-                        "split": split_of(doc_id),
-                        "signal": g["signal"],
-                        "polarity": g["polarity"],
-                        "sentence": g["sentence"],
-                        "rule_signals_here": rules_here,
-                    }
+                    gold_only_item(
+                        doc_id, f"g{counter}", g["signal"], g["polarity"], g["sentence"], rule_signals_here=rules_here
+                    )
                 )
         for item in items:
             totals[item["kind"]] += 1
@@ -242,18 +249,16 @@ def export_tagger(out_dir: Path, decided: list[Path]) -> int:
                 continue
             counter += 1
             by_file[name].append(
-                {
-                    "key": f"{doc_id}#u{counter}",
-                    "kind": "gold_only",
-                    "id": doc_id,
-                    "split": split_of(doc_id),
-                    "signal": g.signal,
-                    "polarity": next(s["polarity"] for s in _signal_defs() if s["id"] == g.signal),
-                    "sentence": g.sentence,
-                    "rule_signals_here": sorted(
+                gold_only_item(
+                    doc_id,
+                    f"u{counter}",
+                    g.signal,
+                    next(s["polarity"] for s in _signal_defs() if s["id"] == g.signal),
+                    g.sentence,
+                    rule_signals_here=sorted(
                         {sig for sig, a, b, _ in predicted.get(doc_id, []) if a < g.end and g.start < b}
                     ),
-                }
+                )
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, items in sorted(by_file.items()):
@@ -349,18 +354,7 @@ def export_second(out_dir: Path, second: list[Path]) -> int:
             counts[g["signal"]][1] += 1
             at = next((k for k, s in enumerate(sentences) if span and s.start < span[1] and span[0] < s.end), None)
             counter += 1
-            by_file[name].append(
-                {
-                    "key": f"{doc_id}#a{counter}",
-                    "kind": "gold_only",
-                    "id": doc_id,
-                    "split": split_of(doc_id),
-                    "signal": g["signal"],
-                    "polarity": g["polarity"],
-                    "sentence": g["sentence"],
-                    "s": at,
-                }
-            )
+            by_file[name].append(gold_only_item(doc_id, f"a{counter}", g["signal"], g["polarity"], g["sentence"], s=at))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, items in sorted(by_file.items()):
         target = out_dir / name.replace(".labels.jsonl", ".review.jsonl")
