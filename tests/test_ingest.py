@@ -280,6 +280,57 @@ def test_strip_running_lines_needs_repetition_and_keeps_single_pages() -> None:
     assert join_pages(["Satu.", "Dua", "lanjutan.", "", "Tiga"]) == "Satu.\n\nDua\nlanjutan.\n\nTiga"
 
 
+def test_pdf_words_hyphenated_at_line_ends_are_made_whole(tmp_path: Path) -> None:
+    """A typeset column breaks words at line ends; the reader joins them and keeps real hyphenated words."""
+    from reportlab.pdfgen import canvas
+
+    from nlp.text import normalise, split_sentences
+
+    lines = [
+        "Inovasi ini meningkatkan pe-",
+        "layanan kepada masyarakat dan anak-",
+        "anak di daerah terpencil sejak 2019-",
+        "2024 melalui aplikasi e-",
+        "government yang diatur dalam per-",
+        "bup tentang ke-",
+        "bijakan satu data. SP4N-",
+        "LAPOR! tetap terhubung.",
+    ]
+    path = tmp_path / "artikel-jurnal.pdf"
+    pdf = canvas.Canvas(str(path), invariant=1)
+    for k, line in enumerate(lines):
+        pdf.drawString(72, 760 - 14 * k, line)
+    pdf.save()
+    sentences = [" ".join(s.text.split()) for s in split_sentences(normalise(only_doc(path).text))]
+    assert sentences[0] == (
+        "Inovasi ini meningkatkan pelayanan kepada masyarakat dan anak-anak di daerah terpencil sejak 2019-2024 "
+        "melalui aplikasi e-government yang diatur dalam perbup tentang kebijakan satu data."
+    )
+    # A capital after the line break is not a broken word: the hyphen and the break stay as written.
+    assert "SP4N-" in sentences[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("pem-\nbangunan desa", "pembangunan desa"),
+        ("kebija\u00ad\nkan", "kebijakan"),  # a soft hyphen always marks a break
+        ("pela- \n  yanan", "pelayanan"),
+        ("masing-\nmasing", "masing-masing"),
+        ("sehari-\nhari", "sehari-hari"),
+        ("sayur-\nmayur", "sayur-mayur"),
+        ("gotong-\nroyong", "gotong-royong"),
+        ("Covid-\n19", "Covid-19"),
+        ("Bagian A -\nlanjutan", "Bagian A -\nlanjutan"),  # a dash after a space is punctuation
+        ("Kecamatan-\nKecamatan", "Kecamatan-\nKecamatan"),
+    ],
+)
+def test_join_hyphenated(text: str, joined: str) -> None:
+    from nlp.ingest.files import join_hyphenated
+
+    assert join_hyphenated(text) == joined
+
+
 # --- DOCX ---------------------------------------------------------------------------
 
 

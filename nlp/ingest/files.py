@@ -18,8 +18,9 @@ Title rules, in order (the first that gives a non-empty title wins):
 The text is the whole extracted text, title line included; only newlines and
 Unicode composition are normalised here. A PDF's running headers, footers and
 page numbers are dropped (the header is kept once, at the top of the first
-page), and a sentence cut by a page break is joined again
-(:func:`strip_running_lines`, :func:`join_pages`).
+page), a sentence cut by a page break is joined again, and a word hyphenated at
+a line end is made whole (:func:`strip_running_lines`, :func:`join_pages`,
+:func:`join_hyphenated`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ _EDGE_NUMBERS = re.compile(
     r"|\s*[|\u00b7\u2022:,\-\u2013\u2014]*\s*(?:(?:halaman|hal\.?|page)\s*)?\d{1,3}(?:\s*(?:dari|/|of)\s*\d{1,3})?$"
 )
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", ")")
+# A word broken at a line end: "pe-" + newline + "layanan". The continuation starts in lower case or with a
+# digit; a capital ("e-\nKTP", "SP4N-\nLAPOR!") is a compound that stays hyphenated either way.
+_LINE_END_HYPHEN = re.compile(r"([^\W_]+)([-\u00ad\u2010])[ \t]*\n[ \t]*([^\W_]+)")
 
 Item = Document | Problem
 
@@ -226,6 +230,41 @@ def join_pages(pages: list[str]) -> str:
     return text
 
 
+def _keeps_hyphen(left: str, right: str) -> bool:
+    """Whether "left-right" is a hyphenated word in its own right rather than one word broken by the layout.
+
+    Kept: numbers and codes ("2019-2024", "Covid-19"), one-letter prefixes ("e-government"), and Indonesian
+    reduplication, full ("anak-anak", "anak-anaknya", "sehari-hari") or rhyming ("sayur-mayur", "lauk-pauk",
+    "gotong-royong").
+    """
+    a, b = left.lower(), right.lower()
+    if any(c.isdigit() for c in a + b) or len(a) == 1:
+        return True
+    if b.startswith(a) or a.endswith(b):
+        return True
+    return len(a) >= 4 and len(b) >= 4 and a[-3:] == b[-3:]
+
+
+def join_hyphenated(text: str) -> str:
+    """Undo line-end hyphenation: "pe-\nlayanan" becomes "pelayanan", "anak-\nanak" becomes "anak-anak".
+
+    Typeset PDFs (journal articles, two-column reports) break long words at line ends; left broken, the
+    stemmer and the cue rules see two fragments ("pe", "layanan"). A soft hyphen (U+00AD) always marks a
+    break; an ordinary hyphen is kept when the two halves form a hyphenated word (:func:`_keeps_hyphen`).
+    A continuation in upper case is left as it is: it is a line that starts a new name or sentence.
+    """
+
+    def repair(match: re.Match[str]) -> str:
+        left, hyphen, right = match.group(1), match.group(2), match.group(3)
+        if not (right[0].islower() or right[0].isdigit()):
+            return match.group(0)
+        if hyphen != "\u00ad" and _keeps_hyphen(left, right):
+            return f"{left}-{right}"
+        return left + right
+
+    return _LINE_END_HYPHEN.sub(repair, text)
+
+
 def read_pdf(path: Path, rel: str, shown: str) -> Iterator[Item]:
     """Read the text layer of a PDF with pypdf, without running headers, footers and page numbers."""
     from pypdf import PasswordType, PdfReader
@@ -263,7 +302,7 @@ def read_pdf(path: Path, rel: str, shown: str) -> Iterator[Item]:
             "open and re-save it, or download it again",
         )
         return
-    text = join_pages(strip_running_lines(pages))
+    text = join_hyphenated(join_pages(strip_running_lines(pages)))
     if not text.strip():
         yield Problem(shown, "no text layer (scanned PDF?)", "run OCR first")
         return
