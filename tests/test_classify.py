@@ -144,6 +144,39 @@ def test_tagger_features_let_affixed_forms_and_typos_share_evidence():
     assert max(rows.values()) == 3.0  # a rule match still outweighs any single word feature
 
 
+def test_tagger_features_give_numbers_their_shape_and_years_their_place_in_the_document():
+    from nlp.classify.evidence import _hash, document_features, sentence_features
+    from nlp.text import split_sentences
+
+    # "sejak Mei 2019" and "sejak Maret 2022" share the shape "sejak <bulan> <year>"; a sentence without numbers
+    # has no shape features.
+    may, march = (
+        sentence_features("Sejak Mei 2019 warga mengadu.", set()),
+        sentence_features("Sejak Maret 2022.", set()),
+    )
+    assert _hash("nt:sejak_<bulan>_<year>") in may and _hash("nt:sejak_<bulan>_<year>") in march
+    assert _hash("nb:<num>_persen") in sentence_features("Cakupan naik 45 persen.", set())
+    assert not {k for k in sentence_features("Warga datang ke balai desa.", set()) if k == _hash("nu:<year>")}
+
+    text = (
+        "Survei kepuasan tahun 2016 mencatat keluhan antrean. "
+        "Layanan jemput bola berjalan sejak 2019 di enam kecamatan. "
+        "Pada 2024 pengguna bertambah menjadi 3.000 orang. "
+        "Warga datang ke balai desa."
+    )
+    sentences = split_sentences(text)
+    rows = document_features(text, sentences, [set(), {"berjalan_bertahun"}, set(), set()])
+
+    def names(row: dict[int, float]) -> set[str]:
+        return {n for n in ("any", "old2", "recent", "start", "first", "docold") if _hash(f"yr:{n}") in row}
+
+    # 2016 is the earliest year, 2019 the start the rules read, 2024 the latest; the last sentence has no year.
+    assert names(rows[0]) == {"any", "old2", "first", "docold"}
+    assert names(rows[1]) == {"any", "old2", "start", "docold"}
+    assert names(rows[2]) == {"any", "recent", "docold"}
+    assert names(rows[3]) == set()
+
+
 def test_tagger_of_older_feature_version_is_refused():
     from nlp.classify.evidence import SignalTagger
 

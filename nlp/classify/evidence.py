@@ -44,15 +44,30 @@ DIMENSION = 1 << HASH_BITS
 RULE_WEIGHT = 3.0  # rule-match features are scaled up so a few words cannot easily overrule them
 CONTEXT_WEIGHT = 0.5  # neighbours' rule matches and the heading's words: hints, weaker than the sentence's own
 CHAR_WEIGHT = 1.0  # character 3-5-grams of the lower-cased words, as a block as strong as the stems
+# The stems again with years, months and other numbers as placeholders, so "sejak Mei 2019" and "sejak Maret
+# 2022" share evidence: unigrams, bigrams with a placeholder and trigrams with a year (out of fold, with the
+# time-line features below: 0.739 against 0.733 without either; benchmarks/RESULTS.md).
+SHAPE_WEIGHT = 0.5
+# Where a sentence's years sit in the document's time line: a year two or more before the latest the text
+# mentions, only recent years, the earliest year, the year the rules read as the start ("sejak 2019 ...
+# berjalan"). A start year is evidence of berjalan_bertahun only relative to the rest of the document, which
+# a bag of words cannot see.
+YEAR_WEIGHT = 1.0
 NEIGHBOUR_WEIGHT = 0.3  # scale of the nearest-evidence features (0.3 and 1.0 compared out of fold: 0.813, 0.807)
 # The second pass embeds only sentences the first scores at least CASCADE x its threshold for some signal.
 # On the adjudicated gold, 0.2 embeds 32% of sentences against 43% at 0.1, out of fold 0.732 either way
 # (benchmarks/RESULTS.md).
 CASCADE = 0.2
-# 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position); 3: plus character n-grams
-FEATURES_VERSION = 3
+# 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position); 3: plus character n-grams;
+# 4: plus number shapes and the time line
+FEATURES_VERSION = 4
 HEADING_MAX_CHARS = 90
 _WORD = re.compile(r"\w+")
+_YEAR = re.compile(r"(?<!\d)(?:19[89]\d|20[0-4]\d)(?!\d)")
+_MONTHS = frozenset(
+    "januari februari maret april mei juni juli agustus september oktober november desember "
+    "jan feb mar apr jun jul agu agt sep okt nov des".split()
+)
 
 
 def _hash(feature: str) -> int:
@@ -74,9 +89,30 @@ def _char_grams(sentence: str) -> set[str]:
     return grams
 
 
+def _shape(stem: str) -> str:
+    """A year, a month or another number as a placeholder ("<year>", "<bulan>", "<num>"); other stems as they are."""
+    if len(stem) == 4 and stem.isascii() and stem.isdigit() and 1980 <= int(stem) <= 2049:
+        return "<year>"
+    if stem in _MONTHS:
+        return "<bulan>"
+    if stem.replace(".", "").replace(",", "").isdigit():
+        return "<num>"
+    return stem
+
+
+def _shape_grams(stems: list[str]) -> set[str]:
+    """Placeholders, the bigrams that hold one and the trigrams that hold a year: "sejak <bulan> <year>"."""
+    shapes = [_shape(s) for s in stems]
+    grams = {f"nu:{t}" for t in shapes if t.startswith("<")}
+    grams |= {f"nb:{a}_{b}" for a, b in itertools.pairwise(shapes) if a.startswith("<") or b.startswith("<")}
+    triples = zip(shapes, shapes[1:], shapes[2:], strict=False)
+    grams |= {f"nt:{a}_{b}_{c}" for a, b, c in triples if "<year>" in (a, b, c)}
+    return grams
+
+
 def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]:
-    """Hashed features of one sentence: stem unigrams and bigrams, character n-grams (each block binary and
-    L2-normalised) and rule matches."""
+    """Hashed features of one sentence: stem unigrams and bigrams, character n-grams, the stems' number shapes
+    (each block binary and L2-normalised) and rule matches."""
     stems = stem_tokens(sentence)
     grams = {f"u:{s}" for s in stems} | {f"b:{a}_{b}" for a, b in itertools.pairwise(stems)}
     features: dict[int, float] = {}
@@ -88,6 +124,12 @@ def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]
     if chars:
         weight = CHAR_WEIGHT / np.sqrt(len(chars))
         for g in chars:
+            key = _hash(g)
+            features[key] = features.get(key, 0.0) + weight
+    shapes = _shape_grams(stems)
+    if shapes:
+        weight = SHAPE_WEIGHT / np.sqrt(len(shapes))
+        for g in shapes:
             key = _hash(g)
             features[key] = features.get(key, 0.0) + weight
     for signal in rule_signals:
@@ -112,11 +154,37 @@ def is_heading(text: str, sentence: Span) -> bool:
     )
 
 
+def _time_line(sentences: Sequence[Span], rules: Sequence[set[str]]) -> list[list[str]]:
+    """Time-line features of each sentence (see YEAR_WEIGHT); empty for a sentence without a year."""
+    years = [[int(y) for y in _YEAR.findall(s.text)] for s in sentences]
+    mentioned = [y for ys in years for y in ys]
+    if not mentioned:
+        return [[] for _ in sentences]
+    latest, first = max(mentioned), min(mentioned)
+    running = [y for ys, rule in zip(years, rules, strict=True) if "berjalan_bertahun" in rule for y in ys]
+    start = min(running) if running else None
+    out = []
+    for ys in years:
+        names = []
+        if ys:
+            names.append("yr:any")
+            names.append("yr:old2" if any(latest - y >= 2 for y in ys) else "yr:recent")
+            if start in ys:
+                names.append("yr:start")
+            if first in ys:
+                names.append("yr:first")
+            if start is not None and latest - start >= 2:
+                names.append("yr:docold")
+        out.append(names)
+    return out
+
+
 def document_features(text: str, sentences: Sequence[Span], rules: Sequence[set[str]]) -> list[dict[int, float]]:
     """Feature rows of every sentence of one document: its own features plus where it sits."""
     rows = []
     heading_grams: list[int] = []
     n = len(sentences)
+    time_line = _time_line(sentences, rules)
     for i, (sentence, rule) in enumerate(zip(sentences, rules, strict=True)):
         row = sentence_features(sentence.text, rule)
         if is_heading(text, sentence):
@@ -130,6 +198,9 @@ def document_features(text: str, sentences: Sequence[Span], rules: Sequence[set[
                 for signal in rules[k]:
                     key = _hash(f"{name}:{signal}")
                     row[key] = row.get(key, 0.0) + CONTEXT_WEIGHT
+        for name in time_line[i]:
+            key = _hash(name)
+            row[key] = row.get(key, 0.0) + YEAR_WEIGHT
         row[_hash(f"pos:{min(4, 5 * i // max(n, 1))}")] = 1.0
         rows.append(row)
     return rows
