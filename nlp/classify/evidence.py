@@ -11,8 +11,11 @@ sentence, so a rule match is strong but not final, and a
 paraphrase the rules miss can still be found when its words are telling.
 Context features say where the sentence sits: the rule matches of its
 neighbours, the words of the heading it falls under ("Rekomendasi",
-"Latar Belakang", "Kendala"), whether it is itself a heading, and its
-position in the document. Thresholds per signal come from out-of-fold
+"Latar Belakang", "Kendala"), whether it is itself a heading, its
+position in the document, and where its years sit among the document's (a
+start year two or more years before the latest year the text mentions is
+what makes "sejak Mei 2019" evidence of ``berjalan_bertahun``; numbers are
+also read by shape, "sejak <bulan> <year>"). Thresholds per signal come from out-of-fold
 predictions on training data.
 
 A second pass reads meaning: the sentences the first pass scores near a
@@ -46,7 +49,7 @@ CONTEXT_WEIGHT = 0.5  # neighbours' rule matches and the heading's words: hints,
 CHAR_WEIGHT = 1.0  # character 3-5-grams of the lower-cased words, as a block as strong as the stems
 # The stems again with years, months and other numbers as placeholders, so "sejak Mei 2019" and "sejak Maret
 # 2022" share evidence: unigrams, bigrams with a placeholder and trigrams with a year (out of fold, with the
-# time-line features below: 0.739 against 0.733 without either; benchmarks/RESULTS.md).
+# time-line features below: 0.738 against 0.733 without either; benchmarks/RESULTS.md).
 SHAPE_WEIGHT = 0.5
 # Where a sentence's years sit in the document's time line: a year two or more before the latest the text
 # mentions, only recent years, the earliest year, the year the rules read as the start ("sejak 2019 ...
