@@ -315,6 +315,7 @@ def test_pdf_words_hyphenated_at_line_ends_are_made_whole(tmp_path: Path) -> Non
     [
         ("pem-\nbangunan desa", "pembangunan desa"),
         ("kebija\u00ad\nkan", "kebijakan"),  # a soft hyphen always marks a break
+        ("pelaya\u00adnan publik", "pelayanan publik"),  # and one inside a line is invisible: dropped
         ("pela- \n  yanan", "pelayanan"),
         ("masing-\nmasing", "masing-masing"),
         ("sehari-\nhari", "sehari-hari"),

@@ -60,8 +60,7 @@ _EDGE_NUMBERS = re.compile(
     r"|\s*[|\u00b7\u2022:,\-\u2013\u2014]*\s*(?:(?:halaman|hal\.?|page)\s*)?\d{1,3}(?:\s*(?:dari|/|of)\s*\d{1,3})?$"
 )
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", ")")
-# A word broken at a line end: "pe-" + newline + "layanan". The continuation starts in lower case or with a
-# digit; a capital ("e-\nKTP", "SP4N-\nLAPOR!") is a compound that stays hyphenated either way.
+# A word broken at a line end: "pe-" + newline + "layanan" (join_hyphenated decides whether the hyphen stays).
 _LINE_END_HYPHEN = re.compile(r"([^\W_]+)([-\u00ad\u2010])[ \t]*\n[ \t]*([^\W_]+)")
 
 Item = Document | Problem
@@ -250,8 +249,9 @@ def join_hyphenated(text: str) -> str:
 
     Typeset PDFs (journal articles, two-column reports) break long words at line ends; left broken, the
     stemmer and the cue rules see two fragments ("pe", "layanan"). A soft hyphen (U+00AD) always marks a
-    break; an ordinary hyphen is kept when the two halves form a hyphenated word (:func:`_keeps_hyphen`).
-    A continuation in upper case is left as it is: it is a line that starts a new name or sentence.
+    break, and one left inside a line (invisible, but it splits the word for the stemmer) is dropped; an
+    ordinary hyphen is kept when the two halves form a hyphenated word (:func:`_keeps_hyphen`). A
+    continuation in upper case is left as it is ("SP4N-" / "LAPOR!"): it starts a name or a new line.
     """
 
     def repair(match: re.Match[str]) -> str:
@@ -262,7 +262,7 @@ def join_hyphenated(text: str) -> str:
             return f"{left}-{right}"
         return left + right
 
-    return _LINE_END_HYPHEN.sub(repair, text)
+    return _LINE_END_HYPHEN.sub(repair, text).replace("\u00ad", "")
 
 
 def read_pdf(path: Path, rel: str, shown: str) -> Iterator[Item]:
