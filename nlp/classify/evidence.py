@@ -113,6 +113,15 @@ def _shape_grams(stems: list[str]) -> set[str]:
     return grams
 
 
+def _add_block(features: dict[int, float], grams: set[str], weight: float) -> None:
+    """Add a block of binary features, L2-normalised to ``weight``, onto ``features`` (colliding hashes add up)."""
+    if grams:
+        each = weight / np.sqrt(len(grams))
+        for g in grams:
+            key = _hash(g)
+            features[key] = features.get(key, 0.0) + each
+
+
 def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]:
     """Hashed features of one sentence: stem unigrams and bigrams, character n-grams, the stems' number shapes
     (each block binary and L2-normalised) and rule matches."""
@@ -123,18 +132,8 @@ def sentence_features(sentence: str, rule_signals: set[str]) -> dict[int, float]
         weight = 1.0 / np.sqrt(len(grams))
         for g in grams:
             features[_hash(g)] = weight
-    chars = _char_grams(sentence)
-    if chars:
-        weight = CHAR_WEIGHT / np.sqrt(len(chars))
-        for g in chars:
-            key = _hash(g)
-            features[key] = features.get(key, 0.0) + weight
-    shapes = _shape_grams(stems)
-    if shapes:
-        weight = SHAPE_WEIGHT / np.sqrt(len(shapes))
-        for g in shapes:
-            key = _hash(g)
-            features[key] = features.get(key, 0.0) + weight
+    _add_block(features, _char_grams(sentence), CHAR_WEIGHT)
+    _add_block(features, _shape_grams(stems), SHAPE_WEIGHT)
     for signal in rule_signals:
         features[_hash(f"r:{signal}")] = RULE_WEIGHT
     features[_hash("bias:rules")] = 1.0 if rule_signals else 0.0
