@@ -263,6 +263,25 @@ def test_tagger_second_pass_is_saved_and_needs_vectors():
     assert {(i, s) for i, s, _ in again.tag(texts[0], sentences[0], [])} == {(1, "anggaran"), (2, "regulasi")}
 
 
+def test_signal_thresholds_lean_on_the_pooled_curve_when_evidence_is_scarce():
+    from nlp.classify.evidence import _best_threshold, pooled_thresholds
+
+    a_p = np.array([0.9, 0.8, 0.75, 0.5, 0.4, 0.35])
+    a_y = np.array([1, 1, 1, 0, 0, 0])
+    b_p = np.array([0.6, 0.5, 0.45, 0.35, 0.25, 0.1])
+    b_y = np.array([1, 1, 1, 1, 0, 0])
+    Y, P = np.stack([a_y, b_y], axis=1), np.stack([a_p, b_p], axis=1)
+    # Each signal alone has its own best cut ...
+    own = [_best_threshold(a_y, a_p), _best_threshold(b_y, b_p)]
+    assert own == pytest.approx([0.525, 0.275])
+    assert pooled_thresholds(Y, P, prior=0.0) == pytest.approx(own)
+    # ... pooled, the cut between them costs one miss and one false alarm, and no cut does
+    # better on all twelve; with three and four evidence sentences both follow it by default.
+    assert pooled_thresholds(Y, P) == pytest.approx([0.425, 0.425])
+    pred = P >= 0.425
+    assert (pred & (Y == 1)).sum() == 6 and (pred & (Y == 0)).sum() == 1
+
+
 def test_fit_tagger_returns_the_second_pass_decisions(monkeypatch):
     """The sustainability head trains on what fit_tagger returns: with vectors, the evidence label reports."""
     from nlp.classify.evidence import SignalTagger, fit_tagger

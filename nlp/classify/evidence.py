@@ -15,8 +15,8 @@ neighbours, the words of the heading it falls under ("Rekomendasi",
 position in the document, and where its years sit among the document's (a
 start year two or more years before the latest year the text mentions is
 what makes "sejak Mei 2019" evidence of ``berjalan_bertahun``; numbers are
-also read by shape, "sejak <bulan> <year>"). Thresholds per signal come from out-of-fold
-predictions on training data.
+also read by shape, "sejak <bulan> <year>"). One threshold, shared by every
+signal, comes from out-of-fold predictions on training data.
 
 A second pass reads meaning: the sentences the first pass scores near a
 threshold (at least CASCADE x it, for some signal) are embedded and scored
@@ -61,6 +61,11 @@ NEIGHBOUR_WEIGHT = 0.3  # scale of the nearest-evidence features (0.3 and 1.0 co
 # On the adjudicated gold, 0.2 embeds 32% of sentences against 43% at 0.1, out of fold 0.732 either way
 # (benchmarks/RESULTS.md).
 CASCADE = 0.2
+# How many evidence sentences a signal needs before its thresholds follow its own F1 curve as much as the
+# pooled one. Chosen on train by nested halvings (benchmarks/RESULTS.md, session 10): micro F1 0.7187 with
+# a threshold per signal, 0.7229 / 0.7251 / 0.7261 at prior 100 / 300 / 1000, 0.7269 with one threshold; the
+# sustainability head, reading the decisions, scored 0.889 / 0.886 / 0.882 (per signal / 300 / one).
+THRESHOLD_PRIOR = 300.0
 # 1: sentence stems and rule matches; 2: plus context (neighbours, heading, position); 3: plus character n-grams;
 # 4: plus number shapes and the time line
 FEATURES_VERSION = 4
@@ -269,11 +274,13 @@ class SignalTagger:
         thresholds = np.full(n_signals, 0.5, np.float32)
         oof = np.zeros(Y.shape, np.float32)
         folds = document_folds(groups)
+        fitted = np.zeros(n_signals, bool)
         for j in range(n_signals):
             y = Y[:, j]
             if y.sum() < 3:
                 intercept[j] = -20.0
                 continue
+            fitted[j] = True
             for train, test in folds:
                 if y[train].sum() == 0:
                     continue
@@ -282,11 +289,12 @@ class SignalTagger:
                 )
                 model.fit(X[train], y[train])
                 oof[test, j] = model.predict_proba(X[test])[:, 1]
-            thresholds[j] = _best_threshold(y, oof[:, j])
             model = LogisticRegression(
                 C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0
             ).fit(X, y)
             coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
+        if fitted.any():
+            thresholds[fitted] = pooled_thresholds(Y[:, fitted], oof[:, fitted])
         self.coef_, self.intercept_, self.thresholds_ = coef, intercept, thresholds
         return oof
 
@@ -437,6 +445,36 @@ def document_folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _hits(probs: np.ndarray, thresholds: np.ndarray, signals: Sequence[str]) -> list[tuple[int, str, float]]:
     return [(int(i), signals[int(j)], float(probs[i, j])) for i, j in np.argwhere(probs >= thresholds)]
+
+
+def pooled_thresholds(Y: np.ndarray, P: np.ndarray, prior: float = THRESHOLD_PRIOR) -> np.ndarray:
+    """Per-signal thresholds from out-of-fold probabilities, each signal's F1 curve pooled with all signals'.
+
+    A signal's own F1 curve rests on a few dozen evidence sentences, and its
+    best point moves with the folds. So each threshold maximises
+    ``w * F1_signal(t) + (1 - w) * F1_all(t)``, where ``F1_all`` is the micro
+    F1 of every signal at ``t`` and ``w = positives / (positives + prior)``:
+    a rare signal follows the common curve, and a well-attested one its own.
+    """
+    grid = np.arange(0.2, 0.96, 0.025)
+    counts = np.stack([_curve(Y[:, j], P[:, j], grid) for j in range(Y.shape[1])])  # signals x grid x (tp, fp, fn)
+    pooled = _f1(counts.sum(axis=0))
+    out = np.empty(Y.shape[1], np.float32)
+    for j in range(Y.shape[1]):
+        w = Y[:, j].sum() / (Y[:, j].sum() + prior)
+        out[j] = round(float(grid[int(np.argmax(w * _f1(counts[j]) + (1 - w) * pooled))]), 3)
+    return out
+
+
+def _curve(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    pred = p[None, :] >= grid[:, None]
+    gold = (y == 1)[None, :]
+    return np.stack([(pred & gold).sum(1), (pred & ~gold).sum(1), (~pred & gold).sum(1)], axis=1).astype(float)
+
+
+def _f1(counts: np.ndarray) -> np.ndarray:
+    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+    return 2 * tp / np.maximum(1.0, 2 * tp + fp + fn)
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
