@@ -15,8 +15,9 @@ neighbours, the words of the heading it falls under ("Rekomendasi",
 position in the document, and where its years sit among the document's (a
 start year two or more years before the latest year the text mentions is
 what makes "sejak Mei 2019" evidence of ``berjalan_bertahun``; numbers are
-also read by shape, "sejak <bulan> <year>"). One threshold, shared by every
-signal, comes from out-of-fold predictions on training data.
+also read by shape, "sejak <bulan> <year>"). Each signal's threshold comes
+from out-of-fold predictions on training data, its F1 curve blended with the
+pooled curve of all signals (:func:`pooled_thresholds`).
 
 A second pass reads meaning: the sentences the first pass scores near a
 threshold (at least CASCADE x it, for some signal) are embedded and scored
