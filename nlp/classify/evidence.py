@@ -448,6 +448,9 @@ def _hits(probs: np.ndarray, thresholds: np.ndarray, signals: Sequence[str]) -> 
     return [(int(i), signals[int(j)], float(probs[i, j])) for i, j in np.argwhere(probs >= thresholds)]
 
 
+_GRID = np.arange(0.2, 0.96, 0.025)  # the thresholds a signal may get
+
+
 def pooled_thresholds(Y: np.ndarray, P: np.ndarray, prior: float = THRESHOLD_PRIOR) -> np.ndarray:
     """Per-signal thresholds from out-of-fold probabilities, each signal's F1 curve pooled with all signals'.
 
@@ -457,18 +460,18 @@ def pooled_thresholds(Y: np.ndarray, P: np.ndarray, prior: float = THRESHOLD_PRI
     F1 of every signal at ``t`` and ``w = positives / (positives + prior)``:
     a rare signal follows the common curve, and a well-attested one its own.
     """
-    grid = np.arange(0.2, 0.96, 0.025)
-    counts = np.stack([_curve(Y[:, j], P[:, j], grid) for j in range(Y.shape[1])])  # signals x grid x (tp, fp, fn)
+    counts = np.stack([_curve(Y[:, j], P[:, j]) for j in range(Y.shape[1])])  # signals x grid x (tp, fp, fn)
     pooled = _f1(counts.sum(axis=0))
     out = np.empty(Y.shape[1], np.float32)
     for j in range(Y.shape[1]):
         w = Y[:, j].sum() / (Y[:, j].sum() + prior)
-        out[j] = round(float(grid[int(np.argmax(w * _f1(counts[j]) + (1 - w) * pooled))]), 3)
+        out[j] = round(float(_GRID[int(np.argmax(w * _f1(counts[j]) + (1 - w) * pooled))]), 3)
     return out
 
 
-def _curve(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    pred = p[None, :] >= grid[:, None]
+def _curve(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """(tp, fp, fn) of one signal at every threshold of the grid."""
+    pred = p[None, :] >= _GRID[:, None]
     gold = (y == 1)[None, :]
     return np.stack([(pred & gold).sum(1), (pred & ~gold).sum(1), (~pred & gold).sum(1)], axis=1).astype(float)
 
@@ -479,13 +482,5 @@ def _f1(counts: np.ndarray) -> np.ndarray:
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    best_t, best_f = 0.5, -1.0
-    for t in np.arange(0.2, 0.96, 0.025):
-        pred = p >= t
-        tp = float(np.sum(pred & (y == 1)))
-        fp = float(np.sum(pred & (y == 0)))
-        fn = float(np.sum(~pred & (y == 1)))
-        f = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f > best_f + 1e-9:
-            best_t, best_f = float(t), f
-    return round(best_t, 3)
+    """The grid threshold with the best F1 for one signal alone (the lowest, on a tie)."""
+    return round(float(_GRID[int(np.argmax(_f1(_curve(y, p))))]), 3)
