@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,6 +225,26 @@ def test_evaluate_reports_every_family(hash_classifier: Path):
     assert 0 <= metrics["signals"]["by_document"]["f1"] <= 1
     table = run("evaluate", SAMPLE, "--labels", LABELS, "--classifier", hash_classifier, "-q")
     assert "macro-F1" in table.output and "confusion" in table.output and "per document" in table.output
+
+
+def test_train_gives_the_same_classifier_whatever_the_order_of_the_sources(hash_classifier: Path, tmp_path: Path):
+    # folds, shuffles and the neighbour bank used to follow the order documents were read in;
+    # here the same documents, under the same ids, are read in the reverse order
+    backwards = tmp_path / "sample"
+    shutil.copytree(SAMPLE / "files", backwards / "files")
+    parts = sorted(SAMPLE.glob("part-*.jsonl"))
+    for source, target in zip(parts, reversed(parts), strict=True):
+        lines = source.read_text(encoding="utf-8").splitlines()
+        (backwards / target.name).write_text("\n".join(reversed(lines)) + "\n", encoding="utf-8")
+    folder = tmp_path / "backwards"
+    result = run("train", backwards, "--labels", LABELS, "-o", folder, "--model", "hash-test.v1", "-q")
+    assert result.exit_code == 0, result.output
+    manifests = [json.loads((f / "manifest.json").read_text(encoding="utf-8")) for f in (hash_classifier, folder)]
+    assert manifests[0]["training"]["train_documents"] == manifests[1]["training"]["train_documents"] > 0
+    arrays = sorted(p.name for p in hash_classifier.glob("*.npz"))
+    assert arrays and arrays == sorted(p.name for p in folder.glob("*.npz"))
+    for name in arrays:
+        assert (folder / name).read_bytes() == (hash_classifier / name).read_bytes(), name
 
 
 def test_report_is_written(hash_classifier: Path, archive: Path, tmp_path: Path):

@@ -32,6 +32,11 @@ def fit_classifier(
     from nlp.classify.evidence import fit_tagger
     from nlp.classify.signals import find_signals
 
+    # Folds, the neighbour bank's sample and the heads' shuffles follow row order: fit in id order,
+    # so the same documents give the same classifier whatever order the sources were given in.
+    order = sorted(range(len(docs)), key=lambda k: docs[k].document.id)
+    docs = [docs[k] for k in order]
+    gold = [gold[k] for k in order]
     found = [find_signals(d.text, d.sentences, reference_year=document_year(d)) for d in docs]
     spans = [gold_spans(d, g) for d, g in zip(docs, gold, strict=True)]
     # The tagger learns from innovations only: the is_innovation gate removes every signal of the
