@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/sustainability_eval.py [--repeats 3] [--dev]
+    python benchmarks/sustainability_eval.py [--repeats 3] [--dev] [--parts]
 
 The sustainability head reads each innovation's signals (presence, counts per
 category, the ``domain.md`` 4.4 rule's outcome) and its pooled passage vectors.
@@ -16,6 +16,8 @@ the head (the tagger's out-of-fold decisions on the train innovations):
 Each is scored by 5-fold cross-validation of the shipped head (``SoftmaxHead``,
 which chooses its own C and temperature inside each training fold), repeated
 with ``--repeats`` shuffles; macro-F1 over sustained / at_risk / unclear.
+``--parts`` also holds out each corpus part (the id prefix, one writing
+batch) in turn, as ``parts_holdout.py`` does for the other heads.
 ``--dev`` also prints the dev innovations under a perfect is_innovation gate
 (the head fitted on all train innovations, signals from a train-fitted
 tagger), for reporting only. Vectors come from the cache under
@@ -41,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="shuffles of the 5-fold cross-validation")
     parser.add_argument("--dev", action="store_true", help="also score the dev innovations (reporting only)")
+    parser.add_argument("--parts", action="store_true", help="also hold out each corpus part in turn")
     args = parser.parse_args()
 
     from sklearn.metrics import f1_score
@@ -106,6 +109,16 @@ def main() -> None:
             f"{name:5s}  train, 5-fold CV x {args.repeats}: macro-F1 {np.mean(scores):.3f} "
             f"({', '.join(f'{s:.3f}' for s in scores)})"
         )
+        if args.parts:
+            from parts_holdout import part_of
+
+            parts = np.asarray([part_of(labelled[k].document.id) for k in train])
+            predicted = np.empty(len(y), dtype=object)
+            for part in sorted(set(parts)):
+                held = parts == part
+                head = SoftmaxHead(OUTCOMES).fit(X[~held], list(y[~held]))
+                predicted[held] = [OUTCOMES[i] for i in head.predict_proba(X[held]).argmax(axis=1)]
+            line += f" | leave one part out: {f1_score(y, list(predicted), average='macro'):.3f}"
         if args.dev:
             head = SoftmaxHead(OUTCOMES).fit(X, list(y))
             tags = tagger.tag_many([(analysed[k].text, analysed[k].sentences, found[k]) for k in dev], embed)
