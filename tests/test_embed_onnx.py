@@ -273,6 +273,18 @@ def test_vector_cache_keeps_variants_apart(tmp_path: Path):
     assert (again.hits, again.misses) == (1, 0)
 
 
+def test_vector_cache_answers_a_fresh_text_as_it_answers_it_later(tmp_path: Path):
+    # vectors are stored as float16: a miss must not return more precision than a hit, or a
+    # cold cache would train and label differently from a warm one
+    texts = ["bank sampah digital", "posyandu keliling dengan perahu motor"]
+    cold = CachedEmbedder(HashingEmbedder(), folder=tmp_path).embed_passages(texts)
+    warm_cache = CachedEmbedder(HashingEmbedder(), folder=tmp_path)
+    warm = warm_cache.embed_passages(texts)
+    assert warm_cache.hits == 2
+    assert cold.dtype == warm.dtype == np.float32
+    assert np.array_equal(cold, warm)
+
+
 def test_index_update_refuses_another_variant(hash_index: Path, mini_corpus: Path):
     from nlp.index import update_index
     from nlp.ingest import iter_documents

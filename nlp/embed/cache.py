@@ -92,12 +92,14 @@ class CachedEmbedder:
                 first_text.setdefault(key, text)
             vectors = self.embedder.embed_passages([first_text[k] for k in missing], batch_size, progress)
             self.misses += len(missing)
+            # A fresh vector is answered as stored, so a cold and a warm cache give the same results.
+            stored = np.asarray(vectors).astype(np.float16)
             with self.conn:
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO vectors(key, vector) VALUES (?, ?)",
-                    [(k, v.astype(np.float16).tobytes()) for k, v in zip(missing, vectors, strict=True)],
+                    [(k, v.tobytes()) for k, v in zip(missing, stored, strict=True)],
                 )
-            for key, vector in zip(missing, vectors, strict=True):
+            for key, vector in zip(missing, stored, strict=True):
                 found[key] = vector.astype(np.float32)
         out = np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dimension), dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
