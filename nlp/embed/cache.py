@@ -4,7 +4,9 @@ Keyed by the embedder's weight fingerprint and vector variant (int8 vectors
 never answer for float32 ones) and the sha256 of the exact text embedded;
 stored as float16 in one SQLite file per fingerprint and variant under the
 inovasi cache folder. Losing the cache only costs time: it is rebuilt on
-demand, and a damaged file is replaced.
+demand, and a damaged file is replaced. ``REVISION`` is part of the file
+name: it changes when the same engine starts giving other vectors for the
+same text, so vectors of the old way are never mixed with new ones.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from typing import Any
 import numpy as np
 
 from nlp.embed.convert import cache_root
+
+# r2: each window is padded to a multiple of 8 tokens and run only with windows of that length,
+# so its vector no longer depends on which texts were embedded with it.
+REVISION = "r2"
 
 
 def text_key(text: str) -> str:
@@ -41,7 +47,7 @@ class CachedEmbedder:
         stem = f"{embedder.name.replace('/', '_').replace(':', '_')}-{embedder.fingerprint()[:16]}"
         if self.variant:
             stem += f"-{self.variant}"
-        path = folder / f"{stem}.sqlite"
+        path = folder / f"{stem}-{REVISION}.sqlite"
         try:
             self.conn = self._open(path)
         except sqlite3.DatabaseError:

@@ -407,20 +407,23 @@ class E5OnnxEmbedder(_E5Embedder):
             ) from exc
         self._use_window_tokenizer(tokenizer)
 
-    def _window_means(self, windows: list[list[int]]) -> np.ndarray:
-        """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
+    def _window_means(self, windows: list[list[int]], length: int) -> np.ndarray:
+        """Mean of the last hidden states over ``<s> ids </s>`` for each window padded to ``length``, float64."""
         import numpy as np
 
-        input_ids, attention_mask = window_arrays(windows, self._pad_id, self._bos_id, self._eos_id)
+        input_ids, attention_mask = window_arrays(windows, self._pad_id, self._bos_id, self._eos_id, length)
         (means,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
         return np.asarray(means, dtype=np.float64)
 
 
-def window_arrays(windows: list[list[int]], pad_id: int, bos_id: int, eos_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """``input_ids`` and ``attention_mask`` (int64) for ``<s> ids </s>`` per window, padded to the longest."""
+def window_arrays(
+    windows: list[list[int]], pad_id: int, bos_id: int, eos_id: int, length: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``input_ids`` and ``attention_mask`` (int64) for ``<s> ids </s>`` per window, padded to ``length``
+    (default: the longest)."""
     import numpy as np
 
-    length = max(len(ids) for ids in windows) + 2
+    length = max(max(len(ids) for ids in windows) + 2, length or 0)
     input_ids = np.full((len(windows), length), pad_id, dtype=np.int64)
     attention_mask = np.zeros((len(windows), length), dtype=np.int64)
     for row, ids in enumerate(windows):

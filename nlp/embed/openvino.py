@@ -186,10 +186,10 @@ class E5OpenVinoEmbedder(_E5Embedder):
             ) from exc
         self._use_window_tokenizer(tokenizer)
 
-    def _window_means(self, windows: list[list[int]]) -> np.ndarray:
-        """Mean of the last hidden states over ``<s> ids </s>`` for each window (padded to the longest), float64."""
+    def _window_means(self, windows: list[list[int]], length: int) -> np.ndarray:
+        """Mean of the last hidden states over ``<s> ids </s>`` for each window padded to ``length``, float64."""
         import numpy as np
 
-        input_ids, attention_mask = window_arrays(windows, self._pad_id, self._bos_id, self._eos_id)
+        input_ids, attention_mask = window_arrays(windows, self._pad_id, self._bos_id, self._eos_id, length)
         result = self._request.infer({"input_ids": input_ids, "attention_mask": attention_mask})
         return np.array(result[self._request.model_outputs[0]], dtype=np.float64)
