@@ -417,13 +417,11 @@ class E5OnnxEmbedder(_E5Embedder):
 
 
 def window_arrays(
-    windows: list[list[int]], pad_id: int, bos_id: int, eos_id: int, length: int | None = None
+    windows: list[list[int]], pad_id: int, bos_id: int, eos_id: int, length: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``input_ids`` and ``attention_mask`` (int64) for ``<s> ids </s>`` per window, padded to ``length``
-    (default: the longest)."""
+    """``input_ids`` and ``attention_mask`` (int64) for ``<s> ids </s>`` per window, padded to ``length``."""
     import numpy as np
 
-    length = max(max(len(ids) for ids in windows) + 2, length or 0)
     input_ids = np.full((len(windows), length), pad_id, dtype=np.int64)
     attention_mask = np.zeros((len(windows), length), dtype=np.int64)
     for row, ids in enumerate(windows):
